@@ -1,0 +1,1 @@
+"""Checkpoint Edge: the local application that runs the lanes of one border crossing."""
