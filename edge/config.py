@@ -1,0 +1,216 @@
+"""Typed configuration of a crossing, loaded from TOML.
+
+This is the only module that reads config files. Every model rejects unknown keys and is
+frozen, so a typo in a config file is an error at start-up rather than a silently ignored
+setting, and nothing can change the configuration behind the audit log's back.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "edge.toml"
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CrossingConfig(StrictModel):
+    id: Identifier
+    name: str = Field(min_length=1)
+    # ICAO three-letter code of the state that runs the crossing; documents it issued are "domestic".
+    country: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class Roi(StrictModel):
+    """A rectangle of the camera frame in pixels; the plate localiser only looks inside it."""
+
+    x: int = Field(ge=0)
+    y: int = Field(ge=0)
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+
+
+class CameraConfig(StrictModel):
+    # usb:0, /dev/video0, rtsp://..., http://... (MJPEG), a video file, an image folder, synthetic://lane/camera
+    url: str = Field(min_length=1)
+    fps: float | None = Field(default=None, gt=0, le=120)
+    stall_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    backoff_initial_s: float = Field(default=0.5, gt=0, le=60)
+    backoff_max_s: float = Field(default=10.0, gt=0, le=600)
+    roi: Roi | None = None
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> CameraConfig:
+        if self.backoff_max_s < self.backoff_initial_s:
+            raise ValueError("backoff_max_s must not be smaller than backoff_initial_s")
+        return self
+
+
+class LaneCameras(StrictModel):
+    plate: CameraConfig
+    face: CameraConfig
+
+
+class PresenceConfig(StrictModel):
+    """Camera-based vehicle presence: how much of the plate camera's view must change, and for how long.
+
+    The barrier's induction loop is the primary presence signal where it is wired; this detector
+    covers lanes without one and gives a second opinion.
+    """
+
+    occupied_fraction: float = Field(default=0.12, gt=0, lt=1)
+    empty_fraction: float = Field(default=0.04, gt=0, lt=1)
+    confirm_frames: int = Field(default=3, ge=1, le=100)
+    still_fraction: float = Field(default=0.01, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> PresenceConfig:
+        if self.empty_fraction >= self.occupied_fraction:
+            raise ValueError("empty_fraction must be below occupied_fraction (hysteresis)")
+        return self
+
+
+class LaneTimeouts(StrictModel):
+    """Seconds a lane may stay in a state before it moves on by itself."""
+
+    settle_s: float = Field(default=4.0, gt=0, le=120)  # present: vehicle still moving
+    reading_s: float = Field(default=6.0, gt=0, le=300)  # reading: gathering evidence
+    decision_s: float = Field(default=120.0, gt=0, le=3600)  # pending: officer has not acted (flagged overdue)
+    passing_s: float = Field(default=20.0, gt=0, le=600)  # passing: barrier open, vehicle still on the loop
+
+
+class LaneConfig(StrictModel):
+    id: Identifier
+    name: str = Field(min_length=1)
+    cameras: LaneCameras
+    # Officer confirmation is the default; auto-clear is a per-lane decision of the authority.
+    auto_clear: bool = False
+    presence: PresenceConfig = PresenceConfig()
+    timeouts: LaneTimeouts = LaneTimeouts()
+
+
+class KioskConfig(StrictModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_off_loopback(self) -> KioskConfig:
+        # Officer sessions and barrier commands must not cross a network in clear text.
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("tls_certfile and tls_keyfile must be given together")
+        if not _is_loopback(self.host) and self.tls_certfile is None:
+            raise ValueError(
+                f"host {self.host!r} is not loopback: serving other hosts requires tls_certfile and tls_keyfile"
+            )
+        return self
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class LoggingConfig(StrictModel):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    # json for journald and log shippers; text for a person at a terminal.
+    format: Literal["json", "text"] = "json"
+
+
+class EdgeConfig(StrictModel):
+    crossing: CrossingConfig
+    # Relative paths are resolved against the directory of the config file.
+    state_dir: Path
+    lanes: list[LaneConfig] = Field(min_length=1)
+    kiosk: KioskConfig = KioskConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    @field_validator("lanes")
+    @classmethod
+    def _unique_lane_ids(cls, lanes: list[LaneConfig]) -> list[LaneConfig]:
+        seen: set[str] = set()
+        for lane in lanes:
+            if lane.id in seen:
+                raise ValueError(f"lane id {lane.id!r} is used twice")
+            seen.add(lane.id)
+        return lanes
+
+    def lane(self, lane_id: str) -> LaneConfig:
+        for lane in self.lanes:
+            if lane.id == lane_id:
+                return lane
+        raise KeyError(lane_id)
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the file, the key and the problem."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe(error: dict) -> str:
+    key = _key_path(error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    if error["type"] == "missing":
+        return f"{key}: required key is missing"
+    # A whole section as "input" says nothing a person can use; a scalar value does.
+    if "input" in error and not isinstance(error["input"], dict | list):
+        return f"{key}: {message} (got {error['input']!r})"
+    return f"{key}: {message}"
+
+
+def _resolve_paths(config: EdgeConfig, base: Path) -> EdgeConfig:
+    if config.state_dir.is_absolute():
+        return config
+    return config.model_copy(update={"state_dir": (base / config.state_dir).resolve()})
+
+
+def parse_config(text: str, path: Path) -> EdgeConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
+    try:
+        config = EdgeConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(path, [_describe(e) for e in exc.errors()]) from None
+    return _resolve_paths(config, path.resolve().parent)
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG) -> EdgeConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, ["file not found"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+    except OSError as exc:
+        raise ConfigError(path, [f"cannot read: {exc.strerror}"]) from None
+    return parse_config(text, path)
