@@ -8,6 +8,7 @@ import sys
 
 # Order is the order of `edge --help`.
 COMMAND_MODULES = (
+    "edge.commands.run",
     "edge.commands.config",
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from edge.config import DEFAULT_CONFIG, ConfigError, load_config
+from edge.config import DEFAULT_CONFIG, ConfigError, EdgeConfig, load_config
 
 EXIT_BAD_CONFIG = 2
 
@@ -18,14 +18,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.set_defaults(func=_check)
 
 
-def _check(args: argparse.Namespace) -> int:
+def load_for_command(path: str) -> EdgeConfig:
+    """The config at `path`, or exit 2 with every problem listed by key (never a traceback).
+
+    Every command that takes --config loads it through here, so they all fail the same way.
+    """
     try:
-        config = load_config(args.file)
+        return load_config(path)
     except ConfigError as exc:
         print(f"config error in {exc.path}:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
-        return EXIT_BAD_CONFIG
+        raise SystemExit(EXIT_BAD_CONFIG) from None
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = load_for_command(args.file)
     lanes = ", ".join(lane.id for lane in config.lanes)
     print(f"{args.file}: ok (crossing {config.crossing.id}, lanes {lanes})")
     return 0

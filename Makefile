@@ -1,0 +1,66 @@
+# Two commands for a newcomer: `make run` (the demo crossing) and `make test` (every test).
+# Both install what they need first, Debian packages included, and reuse it on the next run.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONFIG ?= config/edge.toml
+
+# Debian packages: what the product needs at run time, and what the tests add (a real browser,
+# a real MQTT broker, socat for serial pty pairs).
+RUN_DEBS := python3-venv fonts-dejavu-core
+TEST_DEBS := $(RUN_DEBS) chromium mosquitto socat
+
+.PHONY: run test lint lock models debs-run debs-test clean
+
+run: debs-run $(VENV)/.run-installed models
+	$(BIN)/edge run --config $(CONFIG)
+
+test: debs-test $(VENV)/.test-installed models
+	$(BIN)/ruff check .
+	@# pytest exits 5 when it collected no test: say so plainly instead of failing on a code.
+	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+
+# Apt only when something is missing, so a second `make run` starts in seconds.
+debs-run:
+	@$(call ensure_debs,$(RUN_DEBS))
+debs-test:
+	@$(call ensure_debs,$(TEST_DEBS))
+
+define ensure_debs
+	missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:" $$missing; \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+endef
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# constraints.txt is the lock: a fresh machine gets exactly the versions the team tested.
+# face_recognition goes in without its dependencies: it declares dlib, which builds from source
+# for many minutes; dlib-bin (in pyproject) provides the same module prebuilt.
+$(VENV)/.run-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e .
+	$(BIN)/pip install -q -c constraints.txt --no-deps face_recognition
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.run-installed
+	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
+	touch $@
+
+models: $(VENV)/.run-installed
+
+# Regenerate the lock from the current venv after changing dependencies on purpose.
+lock:
+	(echo "# Lock for a fresh machine: pip install -c constraints.txt. Regenerate with 'make lock'."; \
+	 $(BIN)/pip freeze --all --exclude-editable | grep -vE "^(-e|pip==|checkpoint)") > constraints.txt
+
+clean:
+	rm -rf $(VENV) var

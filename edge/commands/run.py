@@ -1,0 +1,24 @@
+"""`edge run`: start the crossing described by a config file (the demo crossing by default)."""
+
+from __future__ import annotations
+
+import argparse
+
+from edge.commands.config import load_for_command
+from edge.config import DEFAULT_CONFIG
+from edge.logs import configure_logging
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("run", help="run the crossing: lanes, devices and the kiosk")
+    run.add_argument("--config", default=str(DEFAULT_CONFIG), help="config file (default: the demo crossing)")
+    run.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load_for_command(args.config)
+    configure_logging(config.logging)
+    # Imported here so that `edge config check` stays fast and free of OpenCV/uvicorn start-up.
+    from edge.service import run_service
+
+    return run_service(config)

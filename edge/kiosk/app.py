@@ -1,0 +1,106 @@
+"""The kiosk web app: the lane officer's screen, served by the service itself.
+
+The app knows the lanes only through the small `KioskBackend` interface, so the service, the
+tests and a future remote backend can serve it the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Protocol
+
+from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+
+from edge.lane_runtime import CAMERA_ROLES, LaneView, Preview
+
+STATIC = Path(__file__).resolve().parent / "static"
+_STREAM_POLL_S = 0.04  # how often an MJPEG stream looks for a newer frame (faster than any camera here)
+_BOUNDARY = "frame"
+
+
+class KioskBackend(Protocol):
+    def lane_views(self) -> list[LaneView]: ...
+    def preview(self, lane_id: str, role: str) -> Preview | None: ...
+    def subscribe(self) -> asyncio.Queue[dict]: ...
+    def unsubscribe(self, queue: asyncio.Queue[dict]) -> None: ...
+    def readiness(self) -> tuple[bool, str]: ...
+    def metrics(self) -> str: ...
+
+
+def create_app(backend: KioskBackend) -> FastAPI:
+    app = FastAPI(title="Checkpoint Edge kiosk", version="0.1.0")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    lane_ids = {view.lane_id for view in backend.lane_views()}
+
+    def _known_camera(lane_id: str, role: str) -> None:
+        if lane_id not in lane_ids:
+            raise HTTPException(404, f"no lane {lane_id!r}")
+        if role not in CAMERA_ROLES:
+            raise HTTPException(404, f"no camera {role!r}; cameras are {', '.join(CAMERA_ROLES)}")
+
+    @app.get("/", include_in_schema=False)
+    def officer_page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/healthz", summary="the process is alive and serving")
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="every lane's cameras are up")
+    def readyz() -> Response:
+        ready, detail = backend.readiness()
+        return PlainTextResponse(detail, status_code=200 if ready else 503)
+
+    @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+    def metrics() -> str:
+        return backend.metrics()
+
+    @app.get("/api/lanes", summary="every lane with its state and camera states")
+    def lanes() -> list[dict]:
+        return [view.to_json() for view in backend.lane_views()]
+
+    @app.get("/api/lanes/{lane_id}/cameras/{role}.jpg", summary="the newest frame of a camera, as a small JPEG")
+    async def camera_snapshot(lane_id: str, role: str) -> Response:
+        _known_camera(lane_id, role)
+        preview = await asyncio.to_thread(backend.preview, lane_id, role)
+        if preview is None:
+            raise HTTPException(503, "no frame from this camera yet")
+        return Response(preview.jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/lanes/{lane_id}/cameras/{role}/stream", summary="the camera as an MJPEG stream")
+    async def camera_stream(lane_id: str, role: str) -> StreamingResponse:
+        _known_camera(lane_id, role)
+
+        async def parts() -> AsyncIterator[bytes]:
+            last = -1
+            while True:
+                preview = await asyncio.to_thread(backend.preview, lane_id, role)
+                if preview is not None and preview.seq != last:
+                    last = preview.seq
+                    header = f"--{_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(preview.jpeg)}\r\n\r\n"
+                    yield header.encode() + preview.jpeg + b"\r\n"
+                await asyncio.sleep(_STREAM_POLL_S)
+
+        media_type = f"multipart/x-mixed-replace; boundary={_BOUNDARY}"
+        return StreamingResponse(parts(), media_type=media_type, headers={"Cache-Control": "no-store"})
+
+    @app.websocket("/ws")
+    async def feed(socket: WebSocket) -> None:
+        """Lane updates as they happen. A (re)connecting page first gets every lane's current state,
+        so nothing is lost across a reconnect or a server restart."""
+        await socket.accept()
+        queue = backend.subscribe()
+        try:
+            await socket.send_json({"type": "hello", "lanes": [v.to_json() for v in backend.lane_views()]})
+            while True:
+                await socket.send_json(await queue.get())
+        except WebSocketDisconnect:
+            pass
+        finally:
+            backend.unsubscribe(queue)
+
+    return app

@@ -1,0 +1,94 @@
+"""`edge config check`: good files pass; each kind of broken file exits 2 naming the key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge.config import DEFAULT_CONFIG, ConfigError, load_config
+
+DEMO = DEFAULT_CONFIG.read_text()
+
+
+def _check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "edge", "config", "check", str(path)], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_demo_config_is_valid_and_is_the_default():
+    result = _check(DEFAULT_CONFIG)
+    assert result.returncode == 0, result.stderr
+    assert "ok" in result.stdout
+    config = load_config()
+    assert [lane.id for lane in config.lanes] == ["lane-1", "lane-2"]
+    assert config.kiosk.host == "127.0.0.1" and config.kiosk.port == 8080
+
+
+def test_relative_state_dir_is_resolved_against_the_config_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / "edge.toml"
+    path.write_text(DEMO.replace('state_dir = "../var/demo"', 'state_dir = "state"'))
+    assert load_config(path).state_dir == (tmp_path / "sub" / "state").resolve()
+
+
+# (what is broken, how to break the demo file, the key the message must name, words it must contain)
+BROKEN = [
+    ("unknown top-level key", lambda s: "colour = 'red'\n" + s, "colour", "unknown key"),
+    ("unknown nested key", lambda s: s.replace('port = 8080', 'port = 8080\nprot = 1'), "kiosk.prot", "unknown key"),
+    ("typo in a lane key", lambda s: s.replace("auto_clear = false", "autoclear = false", 1),
+     "lanes[0].autoclear", "unknown key"),
+    ("wrong type", lambda s: s.replace("port = 8080", 'port = "eighty"'), "kiosk.port", "integer"),
+    ("out of range", lambda s: s.replace("port = 8080", "port = 70000"), "kiosk.port", "65535"),
+    ("missing section", lambda s: s.replace('[crossing]\nid = "demo"\nname = "Demo crossing"\n', "[crossing]\n"),
+     "crossing.id", "missing"),
+    ("negative fps", lambda s: s.replace("seed=1\", fps = 10", "seed=1\", fps = -5", 1),
+     "lanes[0].cameras.plate.fps", "greater than 0"),
+    ("missing camera", lambda s: s.replace('cameras.face = { url = "synthetic://lane-1/face?seed=1", fps = 10 }\n', ""),
+     "lanes[0].cameras.face", "missing"),
+    ("bad lane id", lambda s: s.replace('id = "lane-2"', 'id = "Lane 2!"'), "lanes[1].id", "pattern"),
+    ("duplicate lane id", lambda s: s.replace('id = "lane-2"', 'id = "lane-1"'), "lanes", "used twice"),
+    ("bad log level", lambda s: s.replace('level = "info"', 'level = "loud"'), "logging.level", "debug"),
+    ("bad country code", lambda s: s.replace('country = "UTO"', 'country = "Utopia"'), "crossing.country", "pattern"),
+    ("public bind without TLS", lambda s: s.replace('host = "127.0.0.1"', 'host = "0.0.0.0"'), "kiosk",
+     "requires tls"),
+    ("back-off order", lambda s: s.replace("seed=2\", fps = 10", "seed=2\", fps = 10, backoff_initial_s = 30, "
+                                           "backoff_max_s = 1", 1), "lanes[1].cameras.plate", "backoff_max_s"),
+    ("presence hysteresis", lambda s: s + '\n[lanes.presence]\noccupied_fraction = 0.1\nempty_fraction = 0.2\n',
+     "lanes[1].presence", "hysteresis"),
+    ("no lanes", lambda s: "lanes = []\n" + s[: s.index("[[lanes]]")], "lanes", "at least 1"),
+    ("not TOML", lambda s: s.replace("[kiosk]", "[kiosk"), "TOML", "line"),
+]
+
+
+@pytest.mark.parametrize(("name", "mutate", "key", "words"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_config_exits_2_and_names_the_key(tmp_path, name, mutate, key, words):
+    broken = mutate(DEMO)
+    assert broken != DEMO, f"the mutation for {name!r} did not change the file"
+    path = tmp_path / "edge.toml"
+    path.write_text(broken)
+    result = _check(path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert str(path) in result.stderr
+    problem_lines = [line for line in result.stderr.splitlines() if key in line]
+    assert problem_lines, f"no line names {key!r}: {result.stderr}"
+    assert any(words.lower() in line.lower() for line in problem_lines), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(None, "file not found"), (b"\xff\xfe\x00garbage", "not UTF-8"), (b"", "required key is missing")],
+    ids=["missing file", "binary file", "empty file"],
+)
+def test_unusable_files_are_refused_with_a_reason(tmp_path, content, words):
+    path = tmp_path / "edge.toml"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert words in str(raised.value)
+    assert _check(path).returncode == 2
