@@ -1,0 +1,388 @@
+"""Camera capture against real streams: an HTTP MJPEG server, video files and image folders on disk."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.capture import (
+    CameraReader,
+    CameraState,
+    CameraStatus,
+    CaptureError,
+    CorruptFrame,
+    InvalidCameraURL,
+    open_source,
+)
+from edge.capture.mjpeg import MultipartParser
+from tests.mjpeg_server import BOUNDARY, MjpegServer, frame_image
+
+DEADLINE = 15.0  # generous: two cores shared with other jobs
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def wait_for_state(reader: CameraReader, state: CameraState) -> CameraStatus:
+    wait_until(lambda: reader.status().state == state, f"state {state} (now {reader.status()})")
+    return reader.status()
+
+
+def grey(image: np.ndarray) -> int:
+    return round(float(image.mean()))
+
+
+@pytest.fixture
+def server() -> Iterator[MjpegServer]:
+    started = MjpegServer().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def readers() -> Iterator[list[CameraReader]]:
+    """Readers a test appends here are stopped after it, pass or fail."""
+    started: list[CameraReader] = []
+    yield started
+    for reader in started:
+        reader.stop()
+
+
+def start_reader(readers: list[CameraReader], url: str, **options) -> CameraReader:
+    options = {"stall_timeout": 1.0, "backoff_initial": 0.05, "backoff_max": 0.2, "open_timeout": 3.0} | options
+    reader = CameraReader("lane-1/plate", url, **options)
+    readers.append(reader)
+    reader.start()
+    return reader
+
+
+def take_frames(reader: CameraReader, count: int) -> list:
+    frames, seq = [], 0
+    for _ in range(count):
+        frame = reader.wait_newer(seq, timeout=DEADLINE)
+        assert frame is not None, f"no frame after seq {seq}: {reader.status()}"
+        frames.append(frame)
+        seq = frame.seq
+    return frames
+
+
+def write_video(path: Path, values: list[int], fps: float = 5.0) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (64, 48))
+    assert writer.isOpened()
+    for value in values:
+        writer.write(np.full((48, 64, 3), value, dtype=np.uint8))
+    writer.release()
+    return path
+
+
+# --- HTTP MJPEG ----------------------------------------------------------------------------------
+
+
+def test_mjpeg_stream_goes_live_with_frames_in_order(server, readers):
+    reader = start_reader(readers, server.url)
+    frames = take_frames(reader, 5)
+    assert [f.seq for f in frames] == sorted({f.seq for f in frames})
+    for frame in frames:
+        assert frame.camera_id == "lane-1/plate"
+        assert frame.image.shape == (48, 64, 3) and frame.image.dtype == np.uint8
+    assert frames[0].captured_at <= frames[-1].captured_at and frames[0].monotonic < frames[-1].monotonic
+    status = reader.status()
+    assert status.state == CameraState.LIVE
+    assert status.frames >= 5 and status.fps > 0 and status.last_frame_at is not None
+    assert status.reconnects == 0 and status.corrupt == 0 and status.error is None
+
+
+def test_mjpeg_server_restart_reconnects_and_frames_flow_again(server, readers):
+    reader = start_reader(readers, server.url)
+    before = take_frames(reader, 3)[-1]
+    assert reader.status().state == CameraState.LIVE
+    server.stop()
+
+    lost = wait_for_state(reader, CameraState.RECONNECTING)
+    assert lost.error is not None and f"127.0.0.1:{server.port}" in lost.error
+    assert ("closed" in lost.error) or ("refused" in lost.error)
+
+    restarted = MjpegServer(port=server.port).start()
+    try:
+        live = wait_for_state(reader, CameraState.LIVE)
+        after = reader.wait_newer(before.seq, timeout=DEADLINE)
+        assert after is not None and after.seq > before.seq
+        assert live.reconnects >= 1
+        assert live.error is not None  # the cause stays visible after recovery
+    finally:
+        restarted.stop()
+
+
+def test_camera_gives_up_to_failed_while_server_is_down_and_recovers(readers):
+    server = MjpegServer().start()
+    port = server.port
+    server.stop()
+    seen: list[CameraState] = []
+    reader = start_reader(readers, server.url, fail_after=3, on_status=lambda s: seen.append(s.state))
+    failed = wait_for_state(reader, CameraState.FAILED)
+    assert "refused" in failed.error and failed.frames == 0
+    assert seen[:2] == [CameraState.RECONNECTING, CameraState.FAILED]
+
+    # FAILED keeps retrying slowly: a camera that comes back is picked up.
+    restarted = MjpegServer(port=port).start()
+    try:
+        wait_for_state(reader, CameraState.LIVE)
+        assert reader.status().reconnects == 1
+    finally:
+        restarted.stop()
+
+
+def test_corrupt_parts_are_counted_and_skipped(server, readers):
+    reader = start_reader(readers, server.url)
+    take_frames(reader, 2)
+    kinds = ("garbage", "truncated", "empty", "bad-inside")
+    server.send_corrupt(*kinds)
+    wait_until(lambda: reader.status().corrupt == len(kinds), "all corrupt parts counted")
+    sent_before = server.frames_sent
+    wait_until(lambda: server.frames_sent > sent_before + 2, "good frames after the corrupt ones")
+    newest = reader.wait_newer(reader.latest().seq, timeout=DEADLINE)
+    assert newest is not None
+    status = reader.status()
+    assert status.state == CameraState.LIVE and status.reconnects == 0
+    assert status.corrupt == len(kinds)
+    assert "JPEG" in status.error
+
+
+def test_silent_stream_is_stalled_then_live_again(server, readers):
+    reader = start_reader(readers, server.url, stall_timeout=0.5, reconnect_after=60.0)
+    take_frames(reader, 2)
+    server.pause()
+    stalled = wait_for_state(reader, CameraState.STALLED)
+    assert "no frame" in stalled.error
+    assert stalled.reconnects == 0
+    server.resume()
+    wait_for_state(reader, CameraState.LIVE)
+    assert reader.status().reconnects == 0
+
+
+def test_stream_stalled_too_long_is_reopened(server, readers):
+    reader = start_reader(readers, server.url, stall_timeout=0.3, reconnect_after=0.8)
+    take_frames(reader, 2)
+    server.pause()
+    wait_until(lambda: "reopening" in (reader.status().error or ""), "a forced reopen of the silent stream")
+    server.resume()
+    wait_for_state(reader, CameraState.LIVE)
+    assert reader.status().reconnects >= 1
+
+
+def test_stream_without_content_length_is_split_at_boundaries(readers):
+    server = MjpegServer(content_length=False).start()
+    try:
+        reader = start_reader(readers, server.url)
+        frames = take_frames(reader, 3)
+        assert all(f.image.shape == (48, 64, 3) for f in frames)
+        assert reader.status().corrupt == 0
+    finally:
+        server.stop()
+
+
+def test_multipart_parser_handles_any_chunking():
+    bodies = [cv2.imencode(".jpg", frame_image(i))[1].tobytes() for i in (1, 2, 3)]
+    stream = (
+        b"".join(f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n\r\n".encode() + body + b"\r\n" for body in bodies)
+        + f"--{BOUNDARY}--\r\n".encode()
+    )
+    for chunk_size in (1, 7, 4096):
+        parser = MultipartParser(f"--{BOUNDARY}", "http://camera")
+        parts = []
+        for i in range(0, len(stream), chunk_size):
+            parts += parser.feed(stream[i : i + chunk_size])
+        assert parts == bodies, chunk_size
+
+
+def test_http_errors_name_the_problem(server):
+    with pytest.raises(CaptureError, match="HTTP 404"):
+        open_source(f"http://127.0.0.1:{server.port}/nothing-here")
+
+
+def test_basic_auth_from_url_and_masked_password(readers):
+    server = MjpegServer(credentials=("officer", "s3cret")).start()
+    try:
+        with pytest.raises(CaptureError, match="HTTP 401") as refused:
+            open_source(server.url.replace("http://", "http://officer:wrong@"))
+        assert "wrong" not in str(refused.value) and "officer:***@" in str(refused.value)
+
+        reader = start_reader(readers, server.url.replace("http://", "http://officer:s3cret@"))
+        take_frames(reader, 2)
+        assert reader.status().url == server.url.replace("http://", "http://officer:***@")
+    finally:
+        server.stop()
+
+
+# --- files and folders ---------------------------------------------------------------------------
+
+
+def test_video_file_plays_in_order_and_loops(tmp_path):
+    values = [0, 40, 80, 120]
+    path = write_video(tmp_path / "lane.avi", values)
+    for url in (str(path), path.as_uri()):
+        source = open_source(url, fps=200)
+        try:
+            seen = [grey(source.read()) for _ in range(len(values) + 2)]
+        finally:
+            source.close()
+        expected = values + values[:2]
+        assert all(abs(a - b) <= 3 for a, b in zip(seen, expected, strict=True)), seen
+
+
+def test_video_file_runs_at_its_own_rate_unless_told(tmp_path):
+    path = write_video(tmp_path / "lane.avi", [0, 40], fps=7.0)
+    source = open_source(str(path))
+    try:
+        assert source.fps == 7.0
+    finally:
+        source.close()
+
+
+def test_image_folder_plays_sorted_skips_non_images_and_loops(tmp_path):
+    for name, value in (("b.png", 20), ("a.jpg", 10), ("c.bmp", 30)):
+        cv2.imwrite(str(tmp_path / name), np.full((48, 64, 3), value, dtype=np.uint8))
+    (tmp_path / "a.txt").write_text("a.jpg\t1 2 3 4\tABC123\n")
+    gray = np.full((48, 64), 40, dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "d.png"), gray)
+    source = open_source(str(tmp_path), fps=200)
+    try:
+        frames = [source.read() for _ in range(6)]
+    finally:
+        source.close()
+    assert [grey(f) for f in frames] == [10, 20, 30, 40, 10, 20]
+    assert all(f.shape == (48, 64, 3) and f.dtype == np.uint8 for f in frames)
+
+
+def test_corrupt_image_in_folder_is_counted_and_skipped(tmp_path, readers):
+    cv2.imwrite(str(tmp_path / "1.png"), np.full((48, 64, 3), 10, dtype=np.uint8))
+    (tmp_path / "2.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    cv2.imwrite(str(tmp_path / "3.png"), np.full((48, 64, 3), 30, dtype=np.uint8))
+    source = open_source(str(tmp_path), fps=200)
+    try:
+        assert grey(source.read()) == 10
+        with pytest.raises(CorruptFrame, match=r"2\.jpg"):
+            source.read()
+        assert grey(source.read()) == 30
+    finally:
+        source.close()
+
+    reader = start_reader(readers, str(tmp_path), fps=100)
+    wait_until(lambda: reader.status().corrupt >= 2, "the bad image counted on two passes")
+    status = reader.status()
+    assert status.state == CameraState.LIVE and status.frames >= 3 and status.reconnects == 0
+
+
+def test_empty_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("no images here")
+    with pytest.raises(CaptureError, match="no images in folder"):
+        open_source(str(tmp_path))
+
+
+# --- newest-frame semantics ----------------------------------------------------------------------
+
+
+def test_slow_consumer_gets_the_newest_frame_and_drops_are_counted(tmp_path, readers):
+    for i in range(5):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((48, 64, 3), i * 50, dtype=np.uint8))
+    reader = start_reader(readers, str(tmp_path), fps=100)
+    first = reader.wait_newer(0, timeout=DEADLINE)
+    assert first is not None
+    # The consumer is "busy" while the camera moves on by at least five frames.
+    wait_until(lambda: reader.status().frames >= first.seq + 5, "five more frames")
+    newest = reader.latest()
+    status = reader.status()
+    assert newest.seq >= first.seq + 5
+    assert newest.seq >= status.frames - 1  # the newest or the one just after: never an old one
+    assert status.dropped >= newest.seq - first.seq - 1
+    # Taking the same frame again is not a drop, and nothing newer waits in a queue.
+    assert reader.latest().seq >= newest.seq
+
+
+def test_wait_newer_times_out_without_a_new_frame_and_returns_at_stop(server, readers):
+    reader = start_reader(readers, server.url, stall_timeout=0.3)
+    take_frames(reader, 1)
+    server.pause()
+    wait_for_state(reader, CameraState.STALLED)
+    newest = reader.latest()
+    assert reader.wait_newer(newest.seq, timeout=0.3) is None
+    assert reader.wait_newer(newest.seq - 1, timeout=0.3) is newest
+    reader.stop()
+    assert reader.wait_newer(newest.seq, timeout=DEADLINE) is None
+
+
+# --- bad URLs ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://camera/stream", "unsupported camera URL scheme 'ftp'"),
+        ("", "empty camera URL"),
+        ("usb:front", "expected usb:N"),
+        ("usb:0?zoom=2", "unknown parameter 'zoom'"),
+        ("usb:0?width=wide", "width='wide' is not a number"),
+        ("synthetic://lane-1/rear", "camera one of"),
+        ("synthetic://lane-1/plate?fps=0", "fps must be"),
+        ("http:///video.mjpg", "no host"),
+    ],
+)
+def test_invalid_urls_are_rejected_with_the_reason(url, message):
+    with pytest.raises(InvalidCameraURL, match=message):
+        open_source(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/nonexistent/lane.mp4", "no such file or folder"),
+        ("usb:9", r"no such device /dev/video9"),
+        ("/dev/video9", r"no such device /dev/video9"),
+    ],
+)
+def test_missing_devices_and_files_are_clear_errors(url, message):
+    with pytest.raises(CaptureError, match=message):
+        open_source(url)
+
+
+def test_invalid_url_fails_at_once_without_crashing(readers):
+    reader = start_reader(readers, "ftp://camera/stream")
+    failed = wait_for_state(reader, CameraState.FAILED)
+    assert "unsupported camera URL scheme" in failed.error
+    assert reader.latest() is None and reader.wait_newer(0, timeout=0.1) is None
+
+
+def test_unopenable_url_ends_in_failed_after_retries(readers):
+    reader = start_reader(readers, "/nonexistent/lane.mp4", fail_after=3)
+    failed = wait_for_state(reader, CameraState.FAILED)
+    assert "no such file or folder" in failed.error
+    assert failed.frames == 0 and failed.reconnects == 0
+
+
+def test_rtsp_failure_is_clear_and_hides_the_password():
+    with pytest.raises(CaptureError, match="cannot open RTSP stream") as refused:
+        open_source("rtsp://officer:s3cret@127.0.0.1:1/stream", open_timeout=2.0)
+    assert "s3cret" not in str(refused.value) and "officer:***@" in str(refused.value)
+
+
+def test_status_callback_that_raises_does_not_stop_the_camera(server, readers):
+    calls: list[CameraStatus] = []
+
+    def broken(status: CameraStatus) -> None:
+        calls.append(status)
+        raise RuntimeError("kiosk gone")
+
+    reader = start_reader(readers, server.url, on_status=broken)
+    take_frames(reader, 3)
+    assert [c.state for c in calls] == [CameraState.LIVE]
+    assert reader.status().state == CameraState.LIVE
