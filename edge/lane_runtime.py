@@ -144,11 +144,8 @@ class LaneRuntime:
         )
         self._broadcaster.publish({"type": "lane", "lane": self.view().to_json()})
 
-    def _camera_changed(self, status: CameraStatus) -> None:
-        log.info(
-            "camera %s: %s%s", status.camera_id, status.state, f" ({status.error})" if status.error else "",
-            extra={"lane": self.config.id, "camera": status.camera_id},
-        )
+    def _camera_changed(self, _status: CameraStatus) -> None:
+        # The camera reader logs its own state changes; the kiosk needs them with the lane's state.
         self._broadcaster.publish({"type": "lane", "lane": self.view().to_json()})
 
     def _run(self) -> None:

@@ -88,8 +88,6 @@ async def serve(config: EdgeConfig) -> None:
             lifespan="off",
         )
     )
-    # uvicorn would install its own handlers; one owner of the signals keeps the stop order ours.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda s=sig: _request_stop(server, s))
     crossing.start()
@@ -104,8 +102,10 @@ async def serve(config: EdgeConfig) -> None:
 
 
 def _request_stop(server: uvicorn.Server, sig: signal.Signals) -> None:
-    log.info("%s received: stopping", sig.name)
-    server.should_exit = True
+    # uvicorn re-raises the signal it captured once it has shut down; that one is no news.
+    if not server.should_exit:
+        log.info("%s received: stopping", sig.name)
+        server.should_exit = True
 
 
 def run_service(config: EdgeConfig) -> int:
