@@ -21,6 +21,7 @@ from edge.capture import (
 )
 from edge.capture.mjpeg import MultipartParser
 from tests.mjpeg_server import BOUNDARY, MjpegServer, frame_image
+from tests.rtsp_server import HEIGHT, WIDTH, RtspServer
 
 DEADLINE = 15.0  # generous: two cores shared with other jobs
 
@@ -220,6 +221,46 @@ def test_basic_auth_from_url_and_masked_password(readers):
         reader = start_reader(readers, server.url.replace("http://", "http://officer:s3cret@"))
         take_frames(reader, 2)
         assert reader.status().url == server.url.replace("http://", "http://officer:***@")
+    finally:
+        server.stop()
+
+
+# --- RTSP (through OpenCV's FFmpeg backend) ------------------------------------------------------
+
+
+def test_rtsp_stream_plays_and_reconnects_after_server_restart(readers):
+    server = RtspServer().start()
+    reader = start_reader(readers, server.url)
+    try:
+        before = take_frames(reader, 3)[-1]
+        assert before.image.shape == (HEIGHT, WIDTH, 3) and before.image.dtype == np.uint8
+        assert reader.status().state == CameraState.LIVE
+    finally:
+        server.stop()
+    lost = wait_for_state(reader, CameraState.RECONNECTING)
+    assert lost.error is not None and server.url in lost.error
+
+    restarted = RtspServer(port=server.port).start()
+    try:
+        wait_for_state(reader, CameraState.LIVE)
+        after = reader.wait_newer(before.seq, timeout=DEADLINE)
+        assert after is not None and after.seq > before.seq
+        assert reader.status().reconnects >= 1
+    finally:
+        restarted.stop()
+
+
+def test_silent_rtsp_stream_is_lost_after_the_read_timeout_and_reopened(readers):
+    server = RtspServer().start()
+    try:
+        reader = start_reader(readers, server.url, stall_timeout=1.0)
+        take_frames(reader, 2)
+        server.pause()
+        lost = wait_for_state(reader, CameraState.RECONNECTING)
+        assert "no frame within the read timeout" in lost.error
+        server.resume()
+        wait_for_state(reader, CameraState.LIVE)
+        assert reader.status().reconnects >= 1
     finally:
         server.stop()
 

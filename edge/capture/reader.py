@@ -75,6 +75,7 @@ class CameraReader:
         self._last_frame_at: float | None = None
         self._frame_times: deque[float] = deque()
         self._frames = self._dropped = self._corrupt = self._reconnects = 0
+        self._recovering = False  # lost or never opened since the last frame: the next frame is a reconnect
 
     # --- consumer side -------------------------------------------------------------------
 
@@ -151,8 +152,9 @@ class CameraReader:
         with self._changed:
             if self._latest is not None and not self._latest_taken:
                 self._dropped += 1
-            if self._state in (CameraState.RECONNECTING, CameraState.FAILED):
+            if self._recovering:
                 self._reconnects += 1
+                self._recovering = False
             self._frames += 1
             seq = self._latest.seq + 1 if self._latest is not None else 1
             self._latest = Frame(self.camera_id, seq, time.time(), now, image)
@@ -165,6 +167,8 @@ class CameraReader:
     def _lost(self, error: str, failures: int) -> None:
         """Record a failure to open or a lost stream, then wait out the back-off."""
         state = CameraState.FAILED if failures >= self._fail_after else CameraState.RECONNECTING
+        with self._changed:
+            self._recovering = True
         self._set_state(state, error)
         delay = min(self._backoff_initial * 2 ** (failures - 1), self._backoff_max)
         self._stopping.wait(delay)
