@@ -22,10 +22,10 @@ class SyntheticSource:
     def __init__(self, lane_id: str, camera: str, *, seed: int, fps: float, url: str) -> None:
         try:
             # Imported here so that capture works without the scene renderer and its fonts.
-            synthetic = importlib.import_module("edge.synthetic")
-        except ImportError as exc:
+            scene_for = importlib.import_module("edge.synthetic").scene_for
+        except (ImportError, AttributeError) as exc:
             raise CaptureError(url, f"synthetic scene not available: {exc}") from None
-        self._scene = synthetic.scene_for(lane_id, seed)
+        self._scene = scene_for(lane_id, seed)
         self._camera = camera
         self._url = url
         self._pacer = Pacer(fps)
