@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from edge import cli
 from edge.capture import (
     CameraReader,
     CameraState,
@@ -426,3 +428,27 @@ def test_status_callback_that_raises_does_not_stop_the_camera(server, readers):
     take_frames(reader, 3)
     assert [c.state for c in calls] == [CameraState.LIVE]
     assert reader.status().state == CameraState.LIVE
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def test_camera_check_reports_a_live_camera(server, capsys):
+    assert cli.main(["camera", "check", server.url, "--seconds", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{server.url}: live, 64x48,") and "0 corrupt" in out
+
+
+def test_camera_check_names_the_problem_and_exits_1(capsys):
+    assert cli.main(["camera", "check", "ftp://camera/stream"]) == 1
+    assert "unsupported camera URL scheme 'ftp'" in capsys.readouterr().out
+
+
+def test_bench_capture_prints_one_json_object(tmp_path, capsys):
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((48, 64, 3), i * 50, dtype=np.uint8))
+    assert cli.main(["bench", "capture", str(tmp_path), "--fps", "50", "--seconds", "0.5"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["state"] == "live" and (result["width"], result["height"]) == (64, 48)
+    assert result["frames"] >= result["consumed"] > 0 and result["corrupt"] == 0
+    assert result["handover_p50_ms"] is not None and result["error"] is None
