@@ -99,6 +99,8 @@ def test_mjpeg_stream_goes_live_with_frames_in_order(server, readers):
         assert frame.camera_id == "lane-1/plate"
         assert frame.image.shape == (48, 64, 3) and frame.image.dtype == np.uint8
     assert frames[0].captured_at <= frames[-1].captured_at and frames[0].monotonic < frames[-1].monotonic
+    with pytest.raises(ValueError, match="read-only"):
+        frames[0].image[0, 0] = 0  # shared by every consumer of the camera
     status = reader.status()
     assert status.state == CameraState.LIVE
     assert status.frames >= 5 and status.fps > 0 and status.last_frame_at is not None

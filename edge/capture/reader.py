@@ -149,6 +149,10 @@ class CameraReader:
 
     def _publish(self, image: np.ndarray) -> None:
         now = time.monotonic()
+        # Every consumer (plate reader, presence, kiosk preview) shares this one array: a read-only
+        # view makes an in-place edit fail loudly instead of changing the others' frame.
+        image = image.view()
+        image.flags.writeable = False
         with self._changed:
             if self._latest is not None and not self._latest_taken:
                 self._dropped += 1
