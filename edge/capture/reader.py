@@ -177,7 +177,7 @@ class CameraReader:
         delay = min(self._backoff_initial * 2 ** (failures - 1), self._backoff_max)
         self._stopping.wait(delay)
 
-    def _open(self) -> FrameSource | None:
+    def _open(self) -> FrameSource:
         return open_source(self.url, fps=self._fps, open_timeout=self._open_timeout,
                            read_timeout=self._stall_timeout)  # fmt: skip
 
