@@ -88,6 +88,125 @@ class LaneTimeouts(StrictModel):
     passing_s: float = Field(default=20.0, gt=0, le=600)  # passing: barrier open, vehicle still on the loop
 
 
+class SerialLinkConfig(StrictModel):
+    """A serial device, opened by URL through pyserial: /dev/ttyUSB0, /dev/checkpoint/lane1-barrier,
+    socket://host:port, rfc2217://host:port or loop://. Line settings are ignored by socket:// links."""
+
+    url: str = Field(min_length=1)
+    baudrate: int = Field(default=9600, gt=0, le=4_000_000)
+    bytesize: Literal[5, 6, 7, 8] = 8
+    parity: Literal["N", "E", "O", "M", "S"] = "N"
+    stopbits: Literal[1, 1.5, 2] = 1
+    write_timeout_s: float = Field(default=1.0, gt=0, le=30)
+    # Reconnect back-off after an unplug or I/O error; the cap bounds recovery time after a replug.
+    reconnect_initial_s: float = Field(default=0.2, gt=0, le=60)
+    reconnect_max_s: float = Field(default=1.0, gt=0, le=600)
+    # Good exchanges in a row before a degraded device counts as online again.
+    recover_after: int = Field(default=3, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> SerialLinkConfig:
+        if self.reconnect_max_s < self.reconnect_initial_s:
+            raise ValueError("reconnect_max_s must not be smaller than reconnect_initial_s")
+        return self
+
+
+class BarrierConfig(StrictModel):
+    """The barrier's Modbus RTU relay/IO board: which coil and inputs are wired to what.
+
+    The software only pulses OPEN; CLOSE, if wired, is only ever switched off."""
+
+    link: SerialLinkConfig
+    unit_id: int = Field(default=1, ge=1, le=247)
+    open_coil: int = Field(default=0, ge=0, le=65535)
+    close_coil: int | None = Field(default=None, ge=0, le=65535)
+    loop_input: int | None = Field(default=0, ge=0, le=65535)  # vehicle loop occupied
+    arm_up_input: int = Field(default=1, ge=0, le=65535)
+    arm_down_input: int = Field(default=2, ge=0, le=65535)
+    pulse_s: float = Field(default=0.5, gt=0, le=5)
+    # Longest the arm may take from the OPEN pulse to "up", or stay between its limits.
+    travel_timeout_s: float = Field(default=6.0, gt=0, le=120)
+    response_timeout_s: float = Field(default=0.3, gt=0, le=10)
+    retries: int = Field(default=2, ge=0, le=10)
+    poll_interval_s: float = Field(default=0.2, gt=0, le=10)
+
+    @model_validator(mode="after")
+    def _distinct_addresses(self) -> BarrierConfig:
+        inputs = [a for a in (self.loop_input, self.arm_up_input, self.arm_down_input) if a is not None]
+        if len(set(inputs)) != len(inputs):
+            raise ValueError("loop_input, arm_up_input and arm_down_input must be different inputs")
+        if max(inputs) - min(inputs) >= 2000:
+            raise ValueError("the barrier inputs must lie within 2000 addresses of each other (one read)")
+        if self.close_coil == self.open_coil:
+            raise ValueError("close_coil must not be the open_coil")
+        return self
+
+
+class ReaderConfig(StrictModel):
+    """The document reader: its link and how it frames what it sends (see hardware/reader_framing.py)."""
+
+    link: SerialLinkConfig
+    framing: Literal["lines", "stx", "length"] = "lines"
+    max_frame_bytes: int = Field(default=262_144, ge=256, le=16_777_216)  # room for a portrait
+    frame_timeout_s: float = Field(default=1.0, gt=0, le=30)  # a frame unfinished this long was cut short
+    flood_bytes_per_s: int = Field(default=100_000, ge=1_000)
+
+
+class PlateFormatConfig(StrictModel):
+    """A plate region's format: patterns of L (letter), D (digit), A (either); '/' splits two lines."""
+
+    code: str = Field(pattern=r"^[a-z]{2,3}(-[a-z0-9]{1,3})?$")
+    name: str = Field(min_length=1)
+    patterns: list[str] = []
+    letters: str = Field(default="ABCDEFGHIJKLMNOPQRSTUVWXYZ", pattern=r"^[A-Z]+$")
+    min_length: int = Field(default=2, ge=1, le=12)
+    max_length: int = Field(default=8, ge=1, le=12)
+    # Personalised plates exist: keep a free reading when no pattern fits.
+    free: bool = True
+
+    @model_validator(mode="after")
+    def _valid_format(self) -> PlateFormatConfig:
+        from edge.plates.formats import RegionFormat
+
+        RegionFormat(self.code, self.name, tuple(self.patterns), self.letters, self.min_length,
+                     self.max_length, self.free)
+        return self
+
+
+class PlateVotingConfig(StrictModel):
+    """How a vehicle's frame reads become one plate read (see edge/plates/voting.py)."""
+
+    min_frames: int = Field(default=3, ge=1, le=100)
+    min_share: float = Field(default=0.4, gt=0, le=1)
+    max_distance: int = Field(default=2, ge=0, le=4)
+    track_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    repeat_hold_s: float = Field(default=60.0, ge=0, le=3600)
+
+
+class PlatesConfig(StrictModel):
+    """Plate reading for a lane: which regions' formats to read plates as, and how hard to look.
+
+    The plate camera's `roi` limits where plates are searched."""
+
+    # Built-in codes (any, us, us-ca, ..., eu, de, fr, ..., br) or codes defined in `formats`.
+    regions: list[str] = Field(default=["any"], min_length=1)
+    formats: list[PlateFormatConfig] = []
+    # Candidate rows read per frame: each costs one recogniser run.
+    candidates: int = Field(default=3, ge=1, le=12)
+    min_confidence: float = Field(default=0.2, ge=0, le=1)
+    voting: PlateVotingConfig = PlateVotingConfig()
+
+    @model_validator(mode="after")
+    def _known_regions(self) -> PlatesConfig:
+        from edge.plates.formats import BUILTIN_REGIONS
+
+        known = set(BUILTIN_REGIONS) | {f.code for f in self.formats}
+        unknown = [code for code in self.regions if code not in known]
+        if unknown:
+            raise ValueError(f"unknown plate region(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return self
+
+
 class LaneConfig(StrictModel):
     id: Identifier
     name: str = Field(min_length=1)
@@ -96,6 +215,9 @@ class LaneConfig(StrictModel):
     auto_clear: bool = False
     presence: PresenceConfig = PresenceConfig()
     timeouts: LaneTimeouts = LaneTimeouts()
+    # None: no barrier (or reader) of this lane is wired to this process.
+    barrier: BarrierConfig | None = None
+    reader: ReaderConfig | None = None
 
 
 class KioskConfig(StrictModel):
