@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from edge.plates.formats import BUILTIN_REGIONS, RegionFormat
+
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "edge.toml"
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
@@ -166,8 +168,6 @@ class PlateFormatConfig(StrictModel):
 
     @model_validator(mode="after")
     def _valid_format(self) -> PlateFormatConfig:
-        from edge.plates.formats import RegionFormat
-
         RegionFormat(self.code, self.name, tuple(self.patterns), self.letters, self.min_length,
                      self.max_length, self.free)
         return self
@@ -198,8 +198,6 @@ class PlatesConfig(StrictModel):
 
     @model_validator(mode="after")
     def _known_regions(self) -> PlatesConfig:
-        from edge.plates.formats import BUILTIN_REGIONS
-
         known = set(BUILTIN_REGIONS) | {f.code for f in self.formats}
         unknown = [code for code in self.regions if code not in known]
         if unknown:

@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from edge.plates.formats import ALPHABET
+
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 MANIFEST = MODELS_DIR / "manifest.toml"
 MODEL_NAME = "plate_ocr"
-# Plate characters; class 0 of a folded probability matrix is "no character".
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 LINE_HEIGHT = 64
 
 

@@ -1,0 +1,202 @@
+"""Find lines of plate characters in a grey image, and cut one out straightened.
+
+A plate's registration is a row of glyphs of one height, evenly spaced, dark on light or light on
+dark. Finding such rows directly works the same on a whole frame (plate 60 px wide) and on a
+plate crop (400 px wide), ignores the small state names, slogans and stickers around them
+(different height, or too few in a row), and gives the tilt of the row for free. It is also
+cheap: one adaptive threshold and one connected-components pass per polarity and scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# A glyph box: x, y, width, height in pixels of the image it was found in.
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A row of glyphs, in the coordinates of the image it was found in."""
+
+    glyphs: tuple[Box, ...]  # sorted left to right
+    height: float  # median glyph height
+    slope: float  # dy/dx of the glyph centres (tilt)
+    intercept: float  # y of the centre line at x = 0
+    dark_on_light: bool
+
+    @property
+    def left(self) -> float:
+        return float(self.glyphs[0][0])
+
+    @property
+    def right(self) -> float:
+        last = self.glyphs[-1]
+        return float(last[0] + last[2])
+
+    @property
+    def score(self) -> float:
+        """How plate-like the row is: more glyphs (up to a plate's length) of a steady height."""
+        heights = np.array([g[3] for g in self.glyphs], dtype=np.float32)
+        steadiness = 1.0 - min(0.5, float(heights.std() / max(1.0, heights.mean())))
+        return min(len(self.glyphs), 8) * steadiness
+
+    def quad(self, margin_x: float = 0.3, margin_y: float = 0.3) -> np.ndarray:
+        """Corners (tl, tr, br, bl) of the line's band, widened by margins in glyph heights."""
+        angle = np.arctan(self.slope)
+        along = np.array([np.cos(angle), np.sin(angle)])
+        across = np.array([-np.sin(angle), np.cos(angle)])
+        half = self.height * (0.5 + margin_y)
+        x0 = self.left - margin_x * self.height
+        x1 = self.right + margin_x * self.height
+        p0 = np.array([x0, self.slope * x0 + self.intercept])
+        length = (x1 - x0) / np.cos(angle)
+        p1 = p0 + along * length
+        return np.array([p0 - across * half, p1 - across * half, p1 + across * half, p0 + across * half],
+                        dtype=np.float32)
+
+    def scaled(self, factor: float, offset: tuple[float, float] = (0.0, 0.0)) -> TextLine:
+        """The same line in an image scaled by `factor` and shifted by `offset` (x, y)."""
+        ox, oy = offset
+        glyphs = tuple(
+            (round(x * factor + ox), round(y * factor + oy), round(w * factor), round(h * factor))
+            for x, y, w, h in self.glyphs
+        )
+        return TextLine(glyphs, self.height * factor, self.slope,
+                        self.intercept * factor + oy - self.slope * ox, self.dark_on_light)
+
+
+@dataclass(frozen=True)
+class LineSearch:
+    """Limits of the glyph search, in pixels of the searched image."""
+
+    min_glyph_height: int = 9
+    max_glyph_height: int = 60
+    min_glyphs: int = 3
+    # Neighbouring glyphs: horizontal gap and height/centre differences, in glyph heights.
+    max_gap: float = 1.3
+    max_height_change: float = 0.25
+    max_centre_shift: float = 0.35
+    # Rows on one centre line this far apart (in glyph heights) are one row split by an emblem.
+    max_join_gap: float = 3.0
+
+
+def glyph_boxes(gray: np.ndarray, search: LineSearch, dark_on_light: bool) -> np.ndarray:
+    """Boxes (N x 4: x, y, w, h) of connected shapes sized and shaped like plate characters."""
+    image = gray if dark_on_light else cv2.bitwise_not(gray)
+    # The neighbourhood spans about a glyph so that ink is compared with the plate around it.
+    block = max(11, (search.max_glyph_height // 2) | 1)
+    binary = cv2.adaptiveThreshold(image, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    fill = area / np.maximum(1, w * h)
+    keep = (
+        (h >= search.min_glyph_height) & (h <= search.max_glyph_height)
+        & (w <= 1.1 * h) & (w * 12 >= h)
+        & (fill >= 0.15) & (fill <= 0.95)
+    )  # fmt: skip
+    boxes = np.stack([x, y, w, h], axis=1)[keep]
+    return boxes[np.argsort(boxes[:, 0], kind="stable")]
+
+
+def _chain(boxes: np.ndarray, search: LineSearch, min_glyphs: int) -> list[list[int]]:
+    """Group boxes into rows: each box links to its nearest fitting neighbour on the right."""
+    n = len(boxes)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    x, y, w, h = (boxes[:, i].astype(np.float32) for i in range(4))
+    cy = y + h / 2
+    right = x + w
+    # Boxes are sorted by x: only those starting before the widest allowed gap can be neighbours.
+    reach = np.searchsorted(x, right + search.max_gap * h * (1 + search.max_height_change) + 1, side="right")
+    for i in range(n):
+        size = h[i]
+        window = slice(i + 1, int(reach[i]))
+        gap = x[window] - right[i]
+        tall = np.maximum(h[window], size)
+        fits = (
+            (gap > -0.15 * size) & (gap < search.max_gap * tall)
+            & (np.abs(h[window] - size) <= search.max_height_change * tall)
+            & (np.abs(cy[window] - cy[i]) <= search.max_centre_shift * tall)
+        )  # fmt: skip
+        candidates = np.flatnonzero(fits)
+        if candidates.size:
+            j = i + 1 + int(candidates[np.argmin(gap[candidates])])
+            parent[find(j)] = find(i)
+    rows: dict[int, list[int]] = {}
+    for i in range(n):
+        rows.setdefault(find(i), []).append(i)
+    return [r for r in rows.values() if len(r) >= min_glyphs]
+
+
+def _fit(boxes: np.ndarray, dark_on_light: bool) -> TextLine:
+    cx = boxes[:, 0] + boxes[:, 2] / 2
+    cy = boxes[:, 1] + boxes[:, 3] / 2
+    if np.ptp(cx) > 0:
+        slope, intercept = np.polyfit(cx, cy, 1)
+    else:
+        slope, intercept = 0.0, float(cy.mean())
+    glyphs = tuple((int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in boxes)
+    return TextLine(glyphs, float(np.median(boxes[:, 3])), float(slope), float(intercept), dark_on_light)
+
+
+def _join_collinear(rows: list[list[int]], boxes: np.ndarray, search: LineSearch) -> list[list[int]]:
+    """Join rows that continue each other across a wide gap (a logo or emblem between groups)."""
+    rows = sorted(rows, key=lambda r: boxes[r[0], 0])
+    joined: list[list[int]] = []
+    # Per joined row: median height, and the right end and centre height of its last glyph.
+    heights: list[float] = []
+    ends: list[tuple[float, float]] = []
+    for row in rows:
+        height = float(np.median(boxes[row, 3]))
+        first = boxes[row[0]]
+        last = boxes[row[-1]]
+        for k, previous in enumerate(joined):
+            tall = max(heights[k], height)
+            gap = first[0] - ends[k][0]
+            shift = abs(first[1] + first[3] / 2 - ends[k][1])
+            if (0 <= gap <= search.max_join_gap * tall and abs(heights[k] - height) <= search.max_height_change * tall
+                    and shift <= search.max_centre_shift * tall):
+                previous.extend(row)
+                ends[k] = (float(last[0] + last[2]), float(last[1] + last[3] / 2))
+                break
+        else:
+            joined.append(list(row))
+            heights.append(height)
+            ends.append((float(last[0] + last[2]), float(last[1] + last[3] / 2)))
+    return joined
+
+
+def find_lines(gray: np.ndarray, search: LineSearch) -> list[TextLine]:
+    """Rows of plate-like glyphs of both polarities, best first."""
+    lines = []
+    for dark_on_light in (True, False):
+        boxes = glyph_boxes(gray, search, dark_on_light)
+        rows = _join_collinear(_chain(boxes, search, min_glyphs=2), boxes, search)
+        lines.extend(_fit(boxes[row], dark_on_light) for row in rows if len(row) >= search.min_glyphs)
+    return sorted(lines, key=lambda line: line.score, reverse=True)
+
+
+def cut_line(gray: np.ndarray, line: TextLine, height: int, stretch: float,
+             margin_x: float = 0.15, margin_y: float = 0.15) -> np.ndarray:
+    """The line's band, rotated level and scaled to `height` px (widened by `stretch`)."""
+    quad = line.quad(margin_x, margin_y)
+    band_height = float(np.linalg.norm(quad[3] - quad[0]))
+    band_length = float(np.linalg.norm(quad[1] - quad[0]))
+    scale = height / band_height
+    width = max(8, round(band_length * scale * stretch))
+    target = np.array([[0, 0], [width, 0], [width, height]], dtype=np.float32)
+    transform = cv2.getAffineTransform(quad[:3], target)
+    shrinking = scale < 1
+    return cv2.warpAffine(gray, transform, (width, height),
+                          flags=cv2.INTER_LINEAR if shrinking else cv2.INTER_CUBIC,
+                          borderMode=cv2.BORDER_REPLICATE)

@@ -1,0 +1,82 @@
+"""Plate localisation on whole frames: rows of plate-sized glyphs, searched at three scales.
+
+Each scale finds glyphs 9-36 px high, so full, half and quarter resolution together cover plate
+characters from 9 px (a plate far away, about 50 px wide) to 144 px (a plate filling a third of
+the frame). Rows are ranked by how plate-like they look; the reader then reads the best few and
+keeps the ones that read as a plate of the lane's region, which is the real test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edge.plates.lines import LineSearch, TextLine, find_lines
+
+Roi = tuple[int, int, int, int]  # x, y, width, height
+
+
+@dataclass(frozen=True)
+class LocaliserSettings:
+    scales: tuple[float, ...] = (1.0, 0.5, 0.25)
+    min_glyph_height: int = 9
+    max_glyph_height: int = 36
+    # A plate's main line has a handful of characters; long rows are other text or a grille.
+    min_glyphs: int = 3
+    max_glyphs: int = 11
+
+
+def clip_roi(shape: tuple[int, ...], roi: Roi | None) -> Roi:
+    height, width = shape[:2]
+    if roi is None:
+        return 0, 0, width, height
+    x, y, w, h = roi
+    x0, y0 = max(0, x), max(0, y)
+    x1, y1 = min(width, x + w), min(height, y + h)
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"region of interest {roi} lies outside the {width}x{height} frame")
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _bounds(line: TextLine) -> tuple[float, float, float, float]:
+    quad = line.quad(0.0, 0.0)
+    return float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max())
+
+
+def _overlap(a: TextLine, b: TextLine) -> float:
+    ax0, ay0, ax1, ay1 = _bounds(a)
+    bx0, by0, bx1, by1 = _bounds(b)
+    iw = max(0.0, min(ax1, bx1) - max(ax0, bx0))
+    ih = max(0.0, min(ay1, by1) - max(ay0, by0))
+    smaller = min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
+    return iw * ih / smaller if smaller > 0 else 0.0
+
+
+class PlateLocaliser:
+    def __init__(self, settings: LocaliserSettings | None = None) -> None:
+        self.settings = settings or LocaliserSettings()
+        s = self.settings
+        self._search = LineSearch(min_glyph_height=s.min_glyph_height, max_glyph_height=s.max_glyph_height,
+                                  min_glyphs=s.min_glyphs)
+
+    def candidates(self, gray: np.ndarray, roi: Roi | None = None, limit: int = 4) -> list[TextLine]:
+        """Up to `limit` plate-like text rows in frame coordinates, best first."""
+        x0, y0, w, h = clip_roi(gray.shape, roi)
+        view = gray[y0:y0 + h, x0:x0 + w]
+        found: list[TextLine] = []
+        for scale in self.settings.scales:
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            image = view if scale == 1.0 else cv2.resize(view, size, interpolation=cv2.INTER_AREA)
+            for line in find_lines(image, self._search):
+                if len(line.glyphs) <= self.settings.max_glyphs:
+                    found.append(line.scaled(1.0 / scale, (x0, y0)))
+        found.sort(key=lambda line: line.score, reverse=True)
+        kept: list[TextLine] = []
+        for line in found:
+            if all(_overlap(line, other) < 0.5 for other in kept):
+                kept.append(line)
+            if len(kept) == limit:
+                break
+        return kept

@@ -1,0 +1,126 @@
+"""Frame (or crop) in, plate reads out: localise rows of glyphs, straighten, recognise, normalise."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from edge.config import PlatesConfig
+from edge.plates.formats import BUILTIN_REGIONS, Decoded, RegionFormat, read_plate
+from edge.plates.lines import LineSearch, TextLine, cut_line, find_lines
+from edge.plates.localiser import LocaliserSettings, PlateLocaliser, Roi
+from edge.plates.ocr import LINE_HEIGHT, PlateRecogniser, shared_recogniser
+from edge.plates.reads import FrameRead, as_quad
+
+# Plate crops are brought to this height before their glyph rows are searched.
+_CROP_HEIGHT = 100
+_CROP_SEARCH = LineSearch(min_glyph_height=20, max_glyph_height=95, min_glyphs=2)
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    # Region formats tried on every plate; the best reading among them wins.
+    regions: tuple[str, ...] = ("any",)
+    roi: Roi | None = None
+    # Candidate rows read per frame (each costs one recogniser run, about 5 ms).
+    candidates: int = 4
+    # Plate fonts are narrower than the recogniser's training text; widening helps it.
+    stretch: float = 1.3
+    # Reads below this confidence are not reported.
+    min_confidence: float = 0.2
+    localiser: LocaliserSettings = field(default_factory=LocaliserSettings)
+
+
+def grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
+    raise ValueError(f"expected a grey or BGR image, got an array of shape {image.shape}")
+
+
+def region_formats(plates: PlatesConfig) -> dict[str, RegionFormat]:
+    """Built-in formats, extended or overridden by the config's own."""
+    formats = dict(BUILTIN_REGIONS)
+    for f in plates.formats:
+        formats[f.code] = RegionFormat(f.code, f.name, tuple(f.patterns), f.letters, f.min_length, f.max_length,
+                                       f.free)
+    return formats
+
+
+class PlateReader:
+    @classmethod
+    def from_config(cls, plates: PlatesConfig, roi: Roi | None = None,
+                    recogniser: PlateRecogniser | None = None) -> PlateReader:
+        settings = ReaderSettings(regions=tuple(plates.regions), roi=roi, candidates=plates.candidates,
+                                  min_confidence=plates.min_confidence)
+        return cls(settings, recogniser, region_formats(plates))
+
+    def __init__(self, settings: ReaderSettings | None = None, recogniser: PlateRecogniser | None = None,
+                 formats: Mapping[str, RegionFormat] = BUILTIN_REGIONS) -> None:
+        self.settings = settings or ReaderSettings()
+        unknown = [code for code in self.settings.regions if code not in formats]
+        if unknown:
+            raise ValueError(f"unknown plate region(s) {', '.join(unknown)}; known: {', '.join(sorted(formats))}")
+        self._regions = [formats[code] for code in self.settings.regions]
+        self._formats = formats
+        self._recogniser = recogniser or shared_recogniser()
+        self._localiser = PlateLocaliser(self.settings.localiser)
+
+    def read_frame(self, image: np.ndarray, timestamp: float = 0.0) -> list[FrameRead]:
+        """Plates read in a whole frame (inside the ROI when one is set), most confident first."""
+        gray = grey(image)
+        lines = self._localiser.candidates(gray, self.settings.roi, self.settings.candidates)
+        reads = [r for line in lines if (r := self._read_line(gray, line, self._regions, timestamp))]
+        return self._distinct(reads)
+
+    def read_crop(self, image: np.ndarray, region: str | None = None) -> FrameRead | None:
+        """The main line of a cropped plate, or None when no plate text is found."""
+        gray = grey(image)
+        scale = _CROP_HEIGHT / gray.shape[0]
+        size = (max(1, round(gray.shape[1] * scale)), _CROP_HEIGHT)
+        resized = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+        regions = self._regions if region is None else [self._region(region)]
+        lines = find_lines(resized, _CROP_SEARCH)[:2]
+        reads = [r for line in lines if (r := self._read_line(resized, line, regions, 0.0))]
+        if not reads:
+            return None
+        best = max(reads, key=lambda r: r.confidence)
+        corners = np.array(best.quad, dtype=np.float32) / scale
+        return FrameRead(best.text, best.region, best.confidence, best.char_confidences, as_quad(corners),
+                         best.timestamp, best.crop)
+
+    def _region(self, code: str) -> RegionFormat:
+        try:
+            return self._formats[code]
+        except KeyError:
+            raise ValueError(f"unknown plate region {code!r}") from None
+
+    def _read_line(self, gray: np.ndarray, line: TextLine, regions: list[RegionFormat],
+                   timestamp: float) -> FrameRead | None:
+        crop = cut_line(gray, line, LINE_HEIGHT, self.settings.stretch)
+        probs = self._recogniser.probabilities(crop)
+        best: tuple[Decoded, RegionFormat] | None = None
+        for region in regions:
+            decoded = read_plate(probs, region)
+            if decoded is not None and (best is None or decoded.log_prob > best[0].log_prob):
+                best = (decoded, region)
+        if best is None or best[0].confidence < self.settings.min_confidence:
+            return None
+        decoded, region = best
+        return FrameRead(decoded.text, region.code, decoded.confidence, decoded.char_confidences,
+                         as_quad(line.quad()), timestamp, crop)
+
+    @staticmethod
+    def _distinct(reads: list[FrameRead]) -> list[FrameRead]:
+        """Most confident first; one read per text (rows found at two scales read the same)."""
+        seen: set[str] = set()
+        out = []
+        for read in sorted(reads, key=lambda r: r.confidence, reverse=True):
+            if read.text not in seen:
+                seen.add(read.text)
+                out.append(read)
+        return out
