@@ -11,6 +11,7 @@ COMMAND_MODULES = (
     "edge.commands.run",
     "edge.commands.config",
     "edge.commands.camera",
+    "edge.commands.alpr",
 )
 
 
