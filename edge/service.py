@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from types import FrameType
 
 import uvicorn
 
@@ -74,22 +75,43 @@ class Crossing:
         ])
 
 
+class _KioskServer(uvicorn.Server):
+    """uvicorn's server, which also tells the kiosk's open streams and websockets to end when a
+    stop begins: uvicorn waits for them, and a kiosk browser never closes them by itself."""
+
+    def __init__(self, closing: asyncio.Event, config: uvicorn.Config):
+        super().__init__(config)
+        self._closing = closing
+        self._loop = asyncio.get_running_loop()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self.should_exit:
+            log.info("%s received: stopping", signal.Signals(sig).name)
+        # Called from a signal handler: hand the event to the loop rather than touch it here.
+        self._loop.call_soon_threadsafe(self._closing.set)
+        super().handle_exit(sig, frame)
+
+
 async def serve(config: EdgeConfig) -> None:
     loop = asyncio.get_running_loop()
     crossing = Crossing(config, Broadcaster(loop))
-    server = uvicorn.Server(
+    closing = asyncio.Event()
+    server = _KioskServer(
+        closing,
         uvicorn.Config(
-            create_app(crossing),
+            create_app(crossing, closing),
             host=config.kiosk.host,
             port=config.kiosk.port,
             ssl_certfile=config.kiosk.tls_certfile,
             ssl_keyfile=config.kiosk.tls_keyfile,
             log_config=None,  # keep our own structured logging
             lifespan="off",
-        )
+        ),
     )
+    # uvicorn replaces these while it serves and re-raises the signal into them once it has shut
+    # down; they make sure that re-raise ends here (a default SIGTERM would skip the clean stop).
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda s=sig: _request_stop(server, s))
+        loop.add_signal_handler(sig, lambda s=sig: server.handle_exit(s, None))
     crossing.start()
     scheme = "https" if config.kiosk.tls_certfile else "http"
     log.info("crossing %s: %d lane(s); kiosk at %s://%s:%d", config.crossing.id, len(crossing.lanes),
@@ -99,13 +121,6 @@ async def serve(config: EdgeConfig) -> None:
     finally:
         await asyncio.to_thread(crossing.stop)
         log.info("stopped cleanly")
-
-
-def _request_stop(server: uvicorn.Server, sig: signal.Signals) -> None:
-    # uvicorn re-raises the signal it captured once it has shut down; that one is no news.
-    if not server.should_exit:
-        log.info("%s received: stopping", sig.name)
-        server.should_exit = True
 
 
 def run_service(config: EdgeConfig) -> int:

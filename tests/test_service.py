@@ -8,32 +8,7 @@ import signal
 
 import cv2
 import numpy as np
-import pytest
 import websockets
-
-from edge.config import DEFAULT_CONFIG
-from tests.running_service import RunningService, free_port
-
-
-@pytest.fixture
-def service(tmp_path):
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    for i in range(4):
-        image = np.full((720, 1280, 3), 40 + 40 * i, np.uint8)
-        cv2.imwrite(str(frames / f"{i:03d}.jpg"), image)
-    port = free_port()
-    text = DEFAULT_CONFIG.read_text().replace("port = 8080", f"port = {port}")
-    text = text.replace('state_dir = "../var/demo"', f'state_dir = "{tmp_path / "state"}"')
-    for lane in ("lane-1", "lane-2"):
-        for role in ("plate", "face"):
-            seed = lane[-1]
-            text = text.replace(f"synthetic://{lane}/{role}?seed={seed}", str(frames))
-    config = tmp_path / "edge.toml"
-    config.write_text(text)
-    running = RunningService(config, port, tmp_path / "service.log")
-    yield running
-    running.stop()
 
 
 def test_service_serves_lanes_cameras_health_and_stops_cleanly(service):

@@ -31,7 +31,9 @@ class KioskBackend(Protocol):
     def metrics(self) -> str: ...
 
 
-def create_app(backend: KioskBackend) -> FastAPI:
+def create_app(backend: KioskBackend, closing: asyncio.Event) -> FastAPI:
+    """The kiosk app. Setting `closing` ends every camera stream and websocket, so that a stop
+    never waits on a browser that keeps its connections open."""
     app = FastAPI(title="Checkpoint Edge kiosk", version="0.1.0")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     lane_ids = {view.lane_id for view in backend.lane_views()}
@@ -77,7 +79,7 @@ def create_app(backend: KioskBackend) -> FastAPI:
 
         async def parts() -> AsyncIterator[bytes]:
             last = -1
-            while True:
+            while not closing.is_set():
                 preview = await asyncio.to_thread(backend.preview, lane_id, role)
                 if preview is not None and preview.seq != last:
                     last = preview.seq
@@ -94,13 +96,21 @@ def create_app(backend: KioskBackend) -> FastAPI:
         so nothing is lost across a reconnect or a server restart."""
         await socket.accept()
         queue = backend.subscribe()
+        closed = asyncio.ensure_future(closing.wait())
         try:
             await socket.send_json({"type": "hello", "lanes": [v.to_json() for v in backend.lane_views()]})
             while True:
-                await socket.send_json(await queue.get())
+                message = asyncio.ensure_future(queue.get())
+                await asyncio.wait({message, closed}, return_when=asyncio.FIRST_COMPLETED)
+                if not message.done():
+                    message.cancel()
+                    await socket.close(code=1012)  # "service restart": the page reconnects
+                    return
+                await socket.send_json(message.result())
         except WebSocketDisconnect:
             pass
         finally:
+            closed.cancel()
             backend.unsubscribe(queue)
 
     return app
