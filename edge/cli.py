@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "edge.commands.config",
     "edge.commands.camera",
     "edge.commands.alpr",
+    "edge.commands.watchlist",
 )
 
 
