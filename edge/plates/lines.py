@@ -150,29 +150,28 @@ def _fit(boxes: np.ndarray, dark_on_light: bool) -> TextLine:
 
 
 def _join_collinear(rows: list[list[int]], boxes: np.ndarray, search: LineSearch) -> list[list[int]]:
-    """Join rows that continue each other across a wide gap (a logo or emblem between groups)."""
+    """Join rows that continue each other across a wide gap (a logo or emblem between groups).
+
+    The continuation is checked against the earlier row's own centre line, so tilted plates
+    (whose groups sit higher or lower the further they are apart) still join.
+    """
     rows = sorted(rows, key=lambda r: boxes[r[0], 0])
     joined: list[list[int]] = []
-    # Per joined row: median height, and the right end and centre height of its last glyph.
-    heights: list[float] = []
-    ends: list[tuple[float, float]] = []
     for row in rows:
         height = float(np.median(boxes[row, 3]))
         first = boxes[row[0]]
-        last = boxes[row[-1]]
-        for k, previous in enumerate(joined):
-            tall = max(heights[k], height)
-            gap = first[0] - ends[k][0]
-            shift = abs(first[1] + first[3] / 2 - ends[k][1])
-            if (0 <= gap <= search.max_join_gap * tall and abs(heights[k] - height) <= search.max_height_change * tall
+        for previous in joined:
+            line = _fit(boxes[previous], True)
+            tall = max(line.height, height)
+            gap = first[0] - line.right
+            x_mid = first[0] + first[2] / 2
+            shift = abs(first[1] + first[3] / 2 - (line.slope * x_mid + line.intercept))
+            if (0 <= gap <= search.max_join_gap * tall and abs(line.height - height) <= search.max_height_change * tall
                     and shift <= search.max_centre_shift * tall):
                 previous.extend(row)
-                ends[k] = (float(last[0] + last[2]), float(last[1] + last[3] / 2))
                 break
         else:
             joined.append(list(row))
-            heights.append(height)
-            ends.append((float(last[0] + last[2]), float(last[1] + last[3] / 2)))
     return joined
 
 
