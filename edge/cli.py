@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "edge.commands.camera",
     "edge.commands.alpr",
     "edge.commands.watchlist",
+    "edge.commands.synth",
 )
 
 

@@ -1,0 +1,100 @@
+"""Plate datasets in the team's contract formats (DESIGN.md), written from rendered plates.
+
+- frames: `NAME.jpg` + `NAME.txt` holding one tab-separated line `NAME.jpg x y w h PLATE`;
+- crops: `NAME.jpg` files + `labels.csv` rows `file,region,PLATE` (no header, like ../shared/data).
+
+Frames come from the same renderer as the live scene, with a fresh camera rig every few images
+and wider pose ranges (camera roll up to 12 degrees, car yaw up to 15), so a detector trained on
+them sees more than one lane's view.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.synthetic.plates import render_plate
+from edge.synthetic.regions import REGIONS, random_plate_text, region_format
+from edge.synthetic.scene import build_assets, plate_quad, random_rig, random_visit, render_plate_view, vehicle_pose
+from edge.synthetic.timeline import Moment, SlotPlan
+from edge.synthetic.world import background
+
+# Frames rendered under one camera rig before the next (the background costs ~0.3 s to cast).
+_FRAMES_PER_RIG = 8
+_NIGHT_SHARE = 0.3
+_PLACEMENT_TRIES = 20
+
+
+def _regions(regions: Iterable[str] | None) -> tuple[str, ...]:
+    chosen = tuple(regions) if regions is not None else tuple(REGIONS)
+    if not chosen:
+        raise ValueError("no plate regions given")
+    for code in chosen:
+        region_format(code)  # raises, naming the unknown region
+    return chosen
+
+
+def write_plate_frames(directory: str | Path, count: int, seed: int,
+                       regions: Iterable[str] | None = None) -> list[Path]:
+    """Write `count` whole 1280x720 frames with one boxed plate each; returns the image paths."""
+    chosen = _regions(regions)
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng([seed & 0xFFFFFFFF, 0xF4A3E5])
+    written: list[Path] = []
+    for i in range(count):
+        if i % _FRAMES_PER_RIG == 0:
+            rig = random_rig(rng, plate_roll_deg=float(rng.uniform(-12, 12)))
+            night = bool(rng.random() < _NIGHT_SHARE)
+            backdrop = background(rig.plate_camera, rig.world, night)
+        plan = SlotPlan(slot=i, start=0.0, has_vehicle=True, stop_s=10.0, hand_over_s=2.0, night=night)
+        region = chosen[int(rng.integers(len(chosen)))]
+        visit = random_visit(rng, plan, i, region)
+        visit = dataclasses.replace(visit, yaw_deg=float(rng.uniform(-15, 15)), stop_offset_m=0.0)
+        assets = build_assets(visit)
+        for _ in range(_PLACEMENT_TRIES):
+            # From far down the lane to just past the stopping point.
+            travel = float(rng.uniform(-14.0, 0.8))
+            quad = plate_quad(rig, assets, *vehicle_pose(rig.world, visit, travel))
+            if quad is not None:
+                break
+        else:
+            raise RuntimeError(f"no camera position showed the whole plate of frame {i} (seed {seed})")
+        frame = backdrop.copy()
+        render_plate_view(frame, rig, visit, assets, Moment("arriving", travel, float(rng.uniform(0, 4))), rng)
+        name = f"synth_{i:05d}.jpg"
+        path = out / name
+        if not cv2.imwrite(str(path), frame, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 96))]):
+            raise OSError(f"could not write {path}")
+        x0, y0 = np.floor(quad.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(quad.max(axis=0)).astype(int)
+        path.with_suffix(".txt").write_text(f"{name}\t{x0}\t{y0}\t{x1 - x0}\t{y1 - y0}\t{visit.plate.text}\n")
+        written.append(path)
+    return written
+
+
+def write_plate_crops(directory: str | Path, count: int, seed: int,
+                      regions: Iterable[str] | None = None) -> list[Path]:
+    """Write `count` plate crops and their `labels.csv`; returns the image paths."""
+    chosen = _regions(regions)
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng([seed & 0xFFFFFFFF, 0xC209])
+    written: list[Path] = []
+    rows = []
+    for i in range(count):
+        region = chosen[int(rng.integers(len(chosen)))]
+        text = random_plate_text(region, rng)
+        crop, _ = render_plate(text, region, rng)
+        name = f"synth_{i:05d}.jpg"
+        # The crop already carries its own JPEG damage; store it without adding more.
+        if not cv2.imwrite(str(out / name), crop, [cv2.IMWRITE_JPEG_QUALITY, 97]):
+            raise OSError(f"could not write {out / name}")
+        rows.append(f"{name},{region},{text}\n")
+        written.append(out / name)
+    (out / "labels.csv").write_text("".join(rows))
+    return written
