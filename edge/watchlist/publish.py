@@ -128,7 +128,9 @@ class Publisher:
             write_bundle(target, manifest, self._key_id, self._key, body)
         finally:
             body.unlink(missing_ok=True)
-        result = apply_bundle(self._store, target, self._keyring, source="publisher", progress=progress)
+        result = apply_bundle(
+            self._store, target, self._keyring, source="publisher", now=self._clock(), progress=progress
+        )
         if not result.applied:
             target.unlink(missing_ok=True)
             raise PublishError(f"the bundle would be refused: {result.detail}")

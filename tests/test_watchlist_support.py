@@ -1,0 +1,204 @@
+"""Helpers for the watchlist tests (no tests here): an authority that publishes real signed
+bundles, record builders, and a real static HTTP server with ETag, conditional GET and Range."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterable
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from edge.watchlist.bundle import BodyWriter, Manifest, write_bundle
+from edge.watchlist.keys import Keyring, TrustedKey, generate_private_key, public_key_text
+from edge.watchlist.publish import Publisher
+from edge.watchlist.records import record_from_json
+from edge.watchlist.statehash import StateHash
+from edge.watchlist.store import WatchlistStore
+
+DAY = 86400
+
+
+def plate(rid: str, number: str, *, action: str = "alert", **extra: Any) -> dict[str, Any]:
+    return {"kind": "plate", "id": rid, "plate": number, "region": "EU", "reason": "stolen vehicle",
+            "action": action, "source": f"case {rid}", **extra}
+
+
+def document(rid: str, number: str, issuer: str, **extra: Any) -> dict[str, Any]:
+    return {"kind": "document", "id": rid, "number": number, "issuer": issuer, "reason": "lost passport",
+            "action": "refer", "source": f"case {rid}", **extra}
+
+
+def person(rid: str, surname: str, given_names: str, **extra: Any) -> dict[str, Any]:
+    return {"kind": "person", "id": rid, "surname": surname, "given_names": given_names,
+            "reason": "person of interest", "action": "refer", "source": f"case {rid}", **extra}
+
+
+def delete(kind: str, rid: str) -> dict[str, Any]:
+    return {"op": "delete", "kind": kind, "id": rid}
+
+
+def many_plates(count: int, start: int = 0) -> list[dict[str, Any]]:
+    return [plate(f"P{n}", f"BULK{n:07d}") for n in range(start, start + count)]
+
+
+class Authority:
+    """The central side: a signing key and a publication folder, publishing through the real Publisher."""
+
+    def __init__(self, root: Path, key_id: str = "k1", *, key=None, clock=time.time, valid_for_s: float = 7 * DAY):
+        self.key = key or generate_private_key()
+        self.key_id = key_id
+        self.out = root / "published"
+        self.publisher = Publisher(self.out, root / "authority-state", self.key, key_id,
+                                   valid_for_s=valid_for_s, clock=clock)
+
+    @property
+    def trusted(self) -> TrustedKey:
+        return TrustedKey(self.key_id, public_key_text(self.key))
+
+    def keyring(self) -> Keyring:
+        return Keyring([self.trusted])
+
+    def full(self, list_id: str, records: Iterable[dict[str, Any]]) -> Path:
+        rows = enumerate(records, start=1)
+        return self.publisher.publish_full(list_id, Path("test-input"), rows).path
+
+    def delta(self, list_id: str, ops: Iterable[dict[str, Any]]) -> Path:
+        rows = enumerate(ops, start=1)
+        return self.publisher.publish_delta(list_id, Path("test-input"), rows).path
+
+    def close(self) -> None:
+        self.publisher.close()
+
+
+def content_hash(store: WatchlistStore) -> str:
+    check = store.check_content()
+    assert check.consistent, check.problems
+    return check.content_hash
+
+
+def versions(store: WatchlistStore) -> dict[str, int]:
+    return {list_id: state.version for list_id, state in store.lists().items()}
+
+
+class StaticServer:
+    """A real static file server on loopback, with what nginx offers a sync client: ETag,
+    Last-Modified, If-None-Match (304), Range with If-Range (206). `cut[path] = n` makes the next
+    response for `path` promise the whole file but stop after n bytes and drop the connection."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.requests: list[tuple[str, int, dict[str, str]]] = []  # (path, status, request headers)
+        self.cut: dict[str, int] = {}
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                """Quiet: the tests read `requests` instead."""
+
+            def do_GET(self) -> None:
+                server._serve(self)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def _record(self, handler: BaseHTTPRequestHandler, status: int) -> None:
+        with self._lock:
+            self.requests.append((handler.path, status, dict(handler.headers)))
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        rel = handler.path.lstrip("/")
+        path = (self.root / rel).resolve()
+        if not path.is_file() or self.root.resolve() not in path.parents:
+            self._record(handler, 404)
+            handler.send_error(404)
+            return
+        data = path.read_bytes()
+        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+        modified = formatdate(path.stat().st_mtime, usegmt=True)
+        if handler.headers.get("If-None-Match") == etag:
+            self._record(handler, 304)
+            handler.send_response(304)
+            handler.send_header("ETag", etag)
+            handler.end_headers()
+            return
+        start, status = 0, 200
+        wanted = handler.headers.get("Range", "")
+        if wanted.startswith("bytes=") and handler.headers.get("If-Range", etag) == etag:
+            start = int(wanted[len("bytes="):].split("-")[0])
+            if start >= len(data):
+                self._record(handler, 416)
+                handler.send_response(416)
+                handler.send_header("Content-Range", f"bytes */{len(data)}")
+                handler.end_headers()
+                return
+            status = 206
+        body = data[start:]
+        self._record(handler, status)
+        handler.send_response(status)
+        handler.send_header("ETag", etag)
+        handler.send_header("Last-Modified", modified)
+        handler.send_header("Content-Length", str(len(body)))
+        if status == 206:
+            handler.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        handler.end_headers()
+        with self._lock:
+            cut = self.cut.pop(rel, None)
+        if cut is None:
+            handler.wfile.write(body)
+        else:
+            handler.wfile.write(body[:cut])
+            handler.wfile.flush()
+            handler.close_connection = True
+            handler.connection.shutdown(2)
+
+    def statuses(self, suffix: str) -> list[int]:
+        with self._lock:
+            return [status for path, status, _ in self.requests if path.endswith(suffix)]
+
+    def headers_of(self, suffix: str) -> list[dict[str, str]]:
+        with self._lock:
+            return [headers for path, _, headers in self.requests if path.endswith(suffix)]
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def forge(
+    authority: Authority,
+    path: Path,
+    list_id: str,
+    lines: list[dict[str, Any]],
+    *,
+    version: int,
+    kind: str = "full",
+    base_version: int | None = None,
+    state_count: int | None = None,
+    state_hash: str | None = None,
+    created: float | None = None,
+) -> Path:
+    """A bundle signed by `authority` with exactly `lines` as its body: for bodies the Publisher
+    would never write (bad records, duplicates). State defaults to what the lines describe."""
+    if state_hash is None:
+        state = StateHash()
+        for obj in lines:
+            state.add(record_from_json(obj))
+        state_hash, state_count = state.hexdigest(), len(lines)
+    body = BodyWriter(path.with_name(path.name + ".body"))
+    for obj in lines:
+        body.write(obj)
+    sha256 = body.close()
+    created = int(time.time() if created is None else created)
+    manifest = Manifest(list_id, kind, version, base_version, created, created + DAY, body.lines, body.size, sha256,
+                        state_count if state_count is not None else len(lines), state_hash)
+    write_bundle(path, manifest, authority.key_id, authority.key, body.path)
+    body.path.unlink()
+    return path
