@@ -185,6 +185,27 @@ def find_lines(gray: np.ndarray, search: LineSearch) -> list[TextLine]:
     return sorted(lines, key=lambda line: line.score, reverse=True)
 
 
+def bounds(line: TextLine) -> tuple[float, float, float, float]:
+    quad = line.quad(0.0, 0.0)
+    return float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max())
+
+
+def _secondary_to(small: TextLine, big: TextLine) -> bool:
+    """Whether `small` is lettering beside `big`'s characters: a state name, slogan or dealer line."""
+    if big.height < 1.4 * small.height:
+        return False
+    sx0, sy0, sx1, sy1 = bounds(small)
+    bx0, by0, bx1, by1 = bounds(big)
+    overlap = min(sx1, bx1) - max(sx0, bx0)
+    vertical_gap = max(sy0 - by1, by0 - sy1)
+    return overlap > 0.3 * (sx1 - sx0) and vertical_gap < 1.5 * big.height
+
+
+def main_lines(lines: list[TextLine]) -> list[TextLine]:
+    """The lines that are not small print around a bigger line of the same plate (order kept)."""
+    return [line for line in lines if not any(_secondary_to(line, other) for other in lines)]
+
+
 def cut_line(gray: np.ndarray, line: TextLine, height: int, stretch: float,
              margin_x: float = 0.15, margin_y: float = 0.15) -> np.ndarray:
     """The line's band, rotated level and scaled to `height` px (widened by `stretch`)."""

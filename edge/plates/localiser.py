@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.plates.lines import LineSearch, TextLine, find_lines
+from edge.plates.lines import LineSearch, TextLine, bounds, find_lines, main_lines
 
 Roi = tuple[int, int, int, int]  # x, y, width, height
 
@@ -40,14 +40,9 @@ def clip_roi(shape: tuple[int, ...], roi: Roi | None) -> Roi:
     return x0, y0, x1 - x0, y1 - y0
 
 
-def _bounds(line: TextLine) -> tuple[float, float, float, float]:
-    quad = line.quad(0.0, 0.0)
-    return float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max())
-
-
 def _overlap(a: TextLine, b: TextLine) -> float:
-    ax0, ay0, ax1, ay1 = _bounds(a)
-    bx0, by0, bx1, by1 = _bounds(b)
+    ax0, ay0, ax1, ay1 = bounds(a)
+    bx0, by0, bx1, by1 = bounds(b)
     iw = max(0.0, min(ax1, bx1) - max(ax0, bx0))
     ih = max(0.0, min(ay1, by1) - max(ay0, by0))
     smaller = min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
@@ -72,7 +67,7 @@ class PlateLocaliser:
             for line in find_lines(image, self._search):
                 if len(line.glyphs) <= self.settings.max_glyphs:
                     found.append(line.scaled(1.0 / scale, (x0, y0)))
-        found.sort(key=lambda line: line.score, reverse=True)
+        found = main_lines(sorted(found, key=lambda line: line.score, reverse=True))
         kept: list[TextLine] = []
         for line in found:
             if all(_overlap(line, other) < 0.5 for other in kept):

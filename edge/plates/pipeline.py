@@ -10,7 +10,7 @@ import numpy as np
 
 from edge.config import PlatesConfig
 from edge.plates.formats import BUILTIN_REGIONS, Decoded, RegionFormat, read_plate
-from edge.plates.lines import LineSearch, TextLine, cut_line, find_lines
+from edge.plates.lines import LineSearch, TextLine, cut_line, find_lines, main_lines
 from edge.plates.localiser import LocaliserSettings, PlateLocaliser, Roi
 from edge.plates.ocr import LINE_HEIGHT, PlateRecogniser, shared_recogniser
 from edge.plates.reads import FrameRead, as_quad
@@ -84,7 +84,7 @@ class PlateReader:
         size = (max(1, round(gray.shape[1] * scale)), _CROP_HEIGHT)
         resized = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         regions = self._regions if region is None else [self._region(region)]
-        lines = find_lines(resized, _CROP_SEARCH)[:2]
+        lines = main_lines(find_lines(resized, _CROP_SEARCH))[:2]
         reads = [r for line in lines if (r := self._read_line(resized, line, regions, 0.0))]
         if not reads:
             return None

@@ -1,0 +1,97 @@
+"""Rendered plates of known text through the whole plate pipeline: frames, crops, ROI, voting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.plates.formats import RegionFormat
+from edge.plates.pipeline import PlateReader, ReaderSettings
+from edge.plates.voting import PlateVoter, VotingPolicy
+from tests.plate_images import background, crop_of, draw_plate, place
+
+# A region whose format is known: two letters, four digits (look-alikes resolve by position).
+TEST_REGION = RegionFormat("tt", "Test land", ("LLDDDD", "LLLDDD"), free=False)
+FORMATS = {"tt": TEST_REGION}
+
+
+@pytest.fixture(scope="module")
+def reader() -> PlateReader:
+    return PlateReader(ReaderSettings(regions=("tt",)), formats=FORMATS)
+
+
+@pytest.mark.parametrize(("text", "width", "tilt"), [
+    ("KC4571", 100, 0.0),     # far: characters about 15 px high
+    ("ZB3806", 180, 10.0),
+    ("HWX155", 260, -15.0),   # tilted the other way, and a plate of the three-letter format
+    ("GQ1290", 420, 15.0),    # close
+])
+def test_frames_read_the_plate_text_and_nothing_around_it(reader: PlateReader, text: str, width: float,
+                                                           tilt: float) -> None:
+    frame = place(background(np.random.default_rng(len(text) + width)), draw_plate(text), (640, 480), width, tilt)
+    reads = reader.read_frame(frame, timestamp=12.5)
+    assert reads, "no plate read"
+    best = reads[0]
+    assert best.text == text
+    assert best.region == "tt"
+    assert best.timestamp == 12.5
+    assert len(best.char_confidences) == len(text)
+    assert 0 < best.confidence <= 1
+    # The read's quad lies on the plate.
+    cx = sum(p[0] for p in best.quad) / 4
+    cy = sum(p[1] for p in best.quad) / 4
+    assert abs(cx - 640) < width / 2 and abs(cy - 480) < width / 4
+    assert best.crop.shape[0] == 64
+
+
+def test_light_on_dark_plates_are_read(reader: PlateReader) -> None:
+    frame = place(background(np.random.default_rng(3)), draw_plate("MX1170", dark_on_light=False), (500, 400), 200)
+    assert [r.text for r in reader.read_frame(frame)][:1] == ["MX1170"]
+
+
+def test_a_plate_outside_the_roi_is_not_read() -> None:
+    frame = place(background(np.random.default_rng(4)), draw_plate("AB1234"), (300, 300), 200)
+    inside = PlateReader(ReaderSettings(regions=("tt",), roi=(100, 200, 400, 200)), formats=FORMATS)
+    outside = PlateReader(ReaderSettings(regions=("tt",), roi=(700, 100, 500, 500)), formats=FORMATS)
+    assert [r.text for r in inside.read_frame(frame)][:1] == ["AB1234"]
+    assert outside.read_frame(frame) == []
+
+
+def test_a_roi_outside_the_frame_is_refused() -> None:
+    frame = place(background(np.random.default_rng(5)), draw_plate("AB1234"), (300, 300), 200)
+    bad = PlateReader(ReaderSettings(regions=("tt",), roi=(2000, 100, 50, 50)), formats=FORMATS)
+    with pytest.raises(ValueError, match="outside the 1280x720 frame"):
+        bad.read_frame(frame)
+
+
+def test_crops_read_the_main_line_not_state_name_or_slogan(reader: PlateReader) -> None:
+    for text in ("PL4573", "KCA159", "DE8024"):
+        read = reader.read_crop(crop_of(draw_plate(text, header="GARDEN STATE", footer="VISIT US 2024")))
+        assert read is not None
+        assert read.text == text
+
+
+def test_an_empty_crop_reads_nothing(reader: PlateReader) -> None:
+    assert reader.read_crop(np.full((80, 200, 3), 128, np.uint8)) is None
+
+
+def test_bad_inputs_get_clear_errors() -> None:
+    with pytest.raises(ValueError, match="unknown plate region"):
+        PlateReader(ReaderSettings(regions=("nowhere",)))
+    reader = PlateReader(ReaderSettings(regions=("tt",)), formats=FORMATS)
+    with pytest.raises(ValueError, match="grey or BGR image"):
+        reader.read_frame(np.zeros((10, 10, 2), np.uint8))
+
+
+def test_a_stopped_vehicle_gives_one_plate_read(reader: PlateReader) -> None:
+    voter = PlateVoter(VotingPolicy(min_frames=3))
+    plate = draw_plate("RK7550")
+    announced = []
+    for i in range(8):
+        rng = np.random.default_rng(100 + i)
+        # The vehicle creeps forward and the camera noise changes from frame to frame.
+        frame = place(background(rng), plate, (600 + 2 * i, 420 + i), 170 + 3 * i, 4.0)
+        announced += voter.add(reader.read_frame(frame, timestamp=i * 0.1), i * 0.1)
+    assert [p.text for p in announced] == ["RK7550"]
+    assert announced[0].frames >= 3
+    assert announced[0].best_crop.shape[0] == 64
