@@ -10,6 +10,8 @@ retries no more often than the back-off allows, so a dead device costs almost no
 from __future__ import annotations
 
 import contextlib
+import select
+import termios
 import time
 from typing import NoReturn, Protocol
 
@@ -17,7 +19,10 @@ import serial
 
 from hardware.health import HealthListener, HealthTracker
 
-# Each read waits at most this long, so callers can keep their own deadlines to within it.
+# What a port can raise when the device goes away; termios.error is no OSError (a pty whose other end closed).
+_PORT_ERRORS = (serial.SerialException, OSError, termios.error)
+
+# A read waits at most this long for input, so callers keep their own deadlines to within it.
 _READ_SLICE_S = 0.01
 
 
@@ -86,10 +91,12 @@ class SerialLink:
                 bytesize=s.bytesize,
                 parity=s.parity,
                 stopbits=s.stopbits,
-                timeout=_READ_SLICE_S,
+                # Non-blocking reads; read_some waits itself. A timeout would make pyserial wait for all
+                # `limit` bytes, and socket:// cannot say how many are waiting (in_waiting is 0 or 1).
+                timeout=0,
                 write_timeout=s.write_timeout_s,
             )
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (*_PORT_ERRORS, ValueError) as exc:
             self._retry_at = now + self._backoff
             self._backoff = min(self._backoff * 2, s.reconnect_max_s)
             self.health.offline(f"cannot open {s.url}: {exc}")
@@ -102,7 +109,7 @@ class SerialLink:
         port, self._port = self._port, None
         if port is not None:
             # The port is being dropped because it failed; closing it can fail too.
-            with contextlib.suppress(serial.SerialException, OSError):
+            with contextlib.suppress(*_PORT_ERRORS):
                 port.close()
 
     def drop(self, error: str) -> None:
@@ -116,16 +123,19 @@ class SerialLink:
         try:
             port.write(data)
             port.flush()
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_ERRORS as exc:
             self._lost(exc)
 
     def read_some(self, limit: int) -> bytes:
-        """Up to `limit` bytes: what is waiting, or whatever arrives within one short read slice."""
+        """Up to `limit` bytes: what has arrived, else whatever arrives within one short read slice."""
         port = self._open_port()
         try:
-            waiting = port.in_waiting
-            return port.read(min(max(waiting, 1), limit))
-        except (serial.SerialException, OSError) as exc:
+            data = port.read(limit)
+            if data:
+                return data
+            _wait_readable(port)
+            return port.read(limit)
+        except _PORT_ERRORS as exc:
             self._lost(exc)
 
     def discard_input(self) -> None:
@@ -133,7 +143,7 @@ class SerialLink:
         port = self._open_port()
         try:
             port.reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_ERRORS as exc:
             self._lost(exc)
 
     def drain(self, quiet_s: float, max_s: float) -> None:
@@ -158,3 +168,12 @@ class SerialLink:
     def _lost(self, exc: BaseException) -> NoReturn:
         self.drop(f"{self._settings.url} failed: {exc}")
         raise LinkDown(str(exc)) from exc
+
+
+def _wait_readable(port: serial.SerialBase) -> None:
+    """Wait up to one read slice for input: select() where the port has a descriptor, else a short sleep."""
+    fileno = getattr(port, "fileno", None)  # posix ports and socket:// have one; loop:// and rfc2217:// do not
+    if fileno is None:
+        time.sleep(_READ_SLICE_S)
+    else:
+        select.select([fileno()], [], [], _READ_SLICE_S)

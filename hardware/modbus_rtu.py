@@ -67,15 +67,21 @@ class ModbusRtuMaster:
             self._link.write(frame)
             response, problem = self._receive(request.function_code)
             if response is not None:
-                problem = check(response)
+                noise, problem = problem, check(response)
                 if problem is None:
-                    self._link.health.good()
+                    # A good answer wrapped in noise is used, but the noise is still a fault to show.
+                    if noise:
+                        self._link.health.fault(f"{what}: {noise}")
+                    else:
+                        self._link.health.good()
                     return response
             self._link.health.fault(f"{what}: {problem}")
-            self._link.drain(quiet_s=min(self._timeout, 0.05), max_s=self._timeout)
+            # Wait out a late answer; one later than this could still be taken for the next answer.
+            self._link.drain(quiet_s=self._timeout, max_s=2 * self._timeout)
         raise ModbusError(f"{what}: {problem} (after {self._retries + 1} attempts)")
 
     def _receive(self, function_code: int) -> tuple[ModbusPDU | None, str]:
+        """The answer and "" (or a note about noise around it), or None and what went wrong."""
         deadline = time.monotonic() + self._timeout
         buffer = b""
         discarded = 0
@@ -92,7 +98,8 @@ class ModbusRtuMaster:
                     return None, f"device answered with Modbus exception {pdu.exception_code}"
                 if pdu.function_code != function_code:
                     return None, f"answer has function code {pdu.function_code}, expected {function_code}"
-                return pdu, ""
+                extra = discarded + used - len(self._framer.buildFrame(pdu))
+                return pdu, f"{extra} bytes of noise around the answer" if extra else ""
             discarded += used
             buffer = buffer[used:]
         if discarded:

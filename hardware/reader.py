@@ -111,7 +111,8 @@ class DocumentReader:
             summary = errors[0] if len(errors) == 1 else f"{errors[0]} (and {len(errors) - 1} more problems)"
             self._link.health.fault(f"reader frame error: {summary}")
             events.append(RescanRequired(f"damaged frame from the reader: {summary}", (), _now()))
-        elif self._link.is_open and _FLOOD not in self._link.health.conditions():
+        elif self._link.is_open and _FLOOD not in self._link.health.conditions() and not self._decoder.has_partial():
+            # Quiet and settled: nothing half-received that could still turn out damaged.
             self._link.health.good()
         return events
 

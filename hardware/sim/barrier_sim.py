@@ -100,6 +100,7 @@ class BarrierSim:
         self.open_pulses = 0
         self.requests = 0
         self._spoil: tuple[str, int, float] | None = None  # kind, answers left (-1: until cleared), delay
+        self._busy_until = 0.0
 
     # -- serial line ----------------------------------------------------------------------
     def receive(self, data: bytes, now: float) -> None:
@@ -133,7 +134,9 @@ class BarrierSim:
             frame = frame[:-1] + bytes([frame[-1] ^ 0xFF])
         elif kind == "truncate":
             frame = frame[: self._rng.randint(1, len(frame) - 1)]
-        self._out.send(frame, now + delay)
+        # One request at a time, as a real board: a late answer delays every answer after it.
+        self._busy_until = max(now + delay, self._busy_until)
+        self._out.send(frame, self._busy_until)
 
     def _take_spoiler(self) -> tuple[str | None, float]:
         if self._spoil is None:
