@@ -41,10 +41,14 @@ def apply_bundle(
     keyring: Keyring,
     *,
     source: str,
+    bundle: str | None = None,
     now: float | None = None,
     progress: Progress | None = None,
 ) -> SyncResult:
-    """Verify and apply the bundle at `path`; the result says applied or refused, and why."""
+    """Verify and apply the bundle at `path`; the result says applied or refused, and why.
+
+    `bundle` names it in the result as its source knows it (default: the file name).
+    """
     started = time.monotonic()
     now = time.time() if now is None else now
     manifest: Manifest | None = None
@@ -75,7 +79,7 @@ def apply_bundle(
     applied, reason, detail = outcome
     return SyncResult(
         source=source,
-        bundle=Path(path).name,
+        bundle=bundle or Path(path).name,
         applied=applied,
         reason=reason,
         detail=detail,

@@ -41,10 +41,11 @@ _GREEK = {
     "Κ": "K", "Λ": "L", "Μ": "M", "Ν": "N", "Ξ": "X", "Ο": "O", "Π": "P", "Ρ": "R", "Σ": "S",
     "Τ": "T", "Υ": "Y", "Φ": "F", "Χ": "CH", "Ψ": "PS", "Ω": "O",
 }
-_TRANSLITERATE = str.maketrans(
-    {**_LATIN_SPECIAL, **_CYRILLIC, **{k.lower(): v for k, v in _CYRILLIC.items()},
-     **_GREEK, **{k.lower(): v for k, v in _GREEK.items()}, "ς": "S"}
-)
+# Greek vowel pairs ELOT 743 spells as one unit (αυ/ευ as AV/EV is the form before voiced sounds,
+# which is the common one in names).
+_GREEK_PAIRS = (("ΟΥ", "OU"), ("ΑΥ", "AV"), ("ΕΥ", "EV"), ("ΗΥ", "IV"))
+_LATIN = str.maketrans(_LATIN_SPECIAL)
+_OTHER_SCRIPTS = str.maketrans({**_CYRILLIC, **_GREEK})
 # Passports spell an umlaut either way (MÜLLER as MUELLER or MULLER, ICAO allows both); folding
 # the two-letter forms on both sides of a comparison makes the spellings meet.
 _FOLD = (("AE", "A"), ("OE", "O"), ("UE", "U"), ("AA", "A"))
@@ -72,10 +73,13 @@ def issuer(text: str) -> str:
 
 def ascii_name(text: str) -> str:
     """A name in ICAO Latin capitals: transliterated, diacritics dropped, non-letters as spaces."""
-    # Before decomposition for letters whose transliteration is not their base letter (Ä is AE);
-    # after it for accented letters of other scripts (Greek ά decomposes to α, then becomes A).
-    text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_TRANSLITERATE).upper()
+    # Latin letters before decomposition (Ä is AE, not A); other scripts after it, in capitals,
+    # so accented letters need no entries of their own (ά decomposes to α, Й to И).
+    text = unicodedata.normalize("NFKD", text.translate(_LATIN))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).upper()
+    for pair, latin in _GREEK_PAIRS:
+        text = text.replace(pair, latin)
+    text = text.translate(_OTHER_SCRIPTS)
     return " ".join(_NOT_LETTER.sub(" ", text).split())
 
 

@@ -13,7 +13,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from edge.watchlist.apply import apply_bundle
 from edge.watchlist.keys import Keyring
@@ -128,7 +127,9 @@ class Syncer:
         except Refused as exc:
             result = _fetch_failed(source, offer, exc, self._clock())
         else:
-            result = apply_bundle(self._store, path, self._keyring, source=source.name, now=self._clock())
+            result = apply_bundle(
+                self._store, path, self._keyring, source=source.name, bundle=offer.file, now=self._clock()
+            )
             source.release(offer)
         if result.applied:
             log.info("watchlist %s", result.detail)
@@ -140,7 +141,7 @@ class Syncer:
 def _fetch_failed(source: Source, offer: Offer, exc: Refused, now: float) -> SyncResult:
     return SyncResult(
         source=source.name,
-        bundle=Path(offer.file).name,
+        bundle=offer.file,
         applied=False,
         reason=exc.reason,
         detail=exc.detail,
