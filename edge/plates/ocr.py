@@ -88,11 +88,18 @@ class PlateRecogniser:
 
         The line must already be LINE_HEIGHT px high (see `lines.cut_line`).
         """
+        return _softmax(self.logits(line)) @ self._fold
+
+    def logits(self, line: np.ndarray) -> np.ndarray:
+        """The network's raw output (T x 97) for one grey line image."""
+        return self._session.run(None, {"image": self.network_input(line)})[0][0]
+
+    @staticmethod
+    def network_input(line: np.ndarray) -> np.ndarray:
+        """A grey line image as the network takes it: (1, 1, 64, W) float32 in [-1, 1]."""
         if line.ndim != 2 or line.shape[0] != LINE_HEIGHT:
             raise ValueError(f"a text line must be a grey image {LINE_HEIGHT} px high, got shape {line.shape}")
-        scaled = (line.astype(np.float32) / 127.5 - 1.0)[None, None]
-        logits = self._session.run(None, {"image": scaled})[0][0]
-        return _softmax(logits) @ self._fold
+        return (line.astype(np.float32) / 127.5 - 1.0)[None, None]
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -1,0 +1,83 @@
+"""`edge bench alpr` and `edge alpr` on folders in the dataset contract, made from rendered plates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.cli import main
+from tests.plate_images import background, crop_of, draw_plate, place
+
+PLATES = ("AB1234", "KCA159", "ZX4071")
+
+
+def _frames_folder(folder: Path) -> Path:
+    folder.mkdir()
+    for i, text in enumerate(PLATES):
+        frame = place(background(np.random.default_rng(i)), draw_plate(text), (500 + 40 * i, 400), 200)
+        cv2.imwrite(str(folder / f"f{i}.png"), frame)
+        (folder / f"f{i}.txt").write_text(f"f{i}.png\t400\t360\t200\t80\t{text}\n")
+    return folder
+
+
+def _crops_folder(folder: Path) -> Path:
+    folder.mkdir()
+    rows = []
+    for i, text in enumerate(PLATES):
+        cv2.imwrite(str(folder / f"c{i}.png"), crop_of(draw_plate(text)))
+        rows.append(f"c{i}.png,tt,{text}")
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def _last_json(capsys: pytest.CaptureFixture[str]) -> dict:
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_bench_frames_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _frames_folder(tmp_path / "frames")
+    assert main(["bench", "alpr", str(folder), "--verbose"]) == 0
+    result = _last_json(capsys)
+    assert result["mode"] == "frames"
+    assert result["images"] == 3
+    assert result["exact"] == 3
+    assert result["accuracy"] == 1.0
+    assert result["localised"] == 1.0
+    assert result["median_ms"] > 0 and result["p95_ms"] >= result["median_ms"]
+
+
+def test_bench_crops_ocr_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _crops_folder(tmp_path / "crops")
+    assert main(["bench", "alpr", str(folder), "--limit", "2"]) == 0
+    result = _last_json(capsys)
+    assert result["mode"] == "crops"
+    assert result["images"] == 2
+    assert result["exact"] == 2
+    assert "localised" not in result
+
+
+def test_bench_names_a_broken_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _frames_folder(tmp_path / "frames")
+    (folder / "f1.txt").write_text("f1.png\t1\t2\t3\tAB12\n")
+    assert main(["bench", "alpr", str(folder)]) == 2
+    assert "f1.txt" in capsys.readouterr().err
+
+
+def test_bench_names_a_folder_without_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "alpr", str(tmp_path)]) == 2
+    assert "no labelled frames" in capsys.readouterr().err
+
+
+def test_alpr_command_prints_reads_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _crops_folder(tmp_path / "crops")
+    missing = tmp_path / "missing.png"
+    assert main(["alpr", "--crop", str(folder / "c0.png"), str(missing)]) == 1
+    captured = capsys.readouterr()
+    line = json.loads(captured.out.strip().splitlines()[0])
+    assert line["reads"][0]["text"] == "AB1234"
+    assert len(line["reads"][0]["char_confidences"]) == 6
+    assert "missing.png" in captured.err
