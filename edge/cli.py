@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "edge.commands.alpr",
     "edge.commands.watchlist",
     "edge.commands.synth",
+    "edge.commands.faces",
 )
 
 

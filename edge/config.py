@@ -252,6 +252,45 @@ class LoggingConfig(StrictModel):
     format: Literal["json", "text"] = "json"
 
 
+class FacesConfig(StrictModel):
+    """Face matching (edge.faces): detection, quality gates, fusion, the operating threshold, 1:N index."""
+
+    # Cosine similarity at or above which two faces are the same person. Set by
+    # `edge faces calibrate DIR --target-fmr 0.001` on a labelled set, never tuned per test set.
+    threshold: float = Field(default=0.93, gt=-1, lt=1)
+    # HOG detection runs on the frame scaled by detect_scale: it finds faces from about 80 px
+    # (after scaling, times 2 per upsample step), so 0.5 suits faces of 160 px and more.
+    detect_scale: float = Field(default=0.5, gt=0, le=2)
+    detect_upsample: int = Field(default=0, ge=0, le=2)
+    # The stronger, slower CNN detector runs (at this scale) only when HOG finds nothing in a frame
+    # that should hold a face.
+    fallback_scale: float = Field(default=0.5, gt=0, le=2)
+    fallback_upsample: int = Field(default=0, ge=0, le=2)
+    # Quality gates; a face outside any of them is refused with the reason.
+    min_inter_eye_px: float = Field(default=30, gt=0)
+    min_sharpness: float = Field(default=20, ge=0)
+    max_yaw_deg: float = Field(default=30, gt=0, le=90)
+    max_pitch_deg: float = Field(default=25, gt=0, le=90)
+    max_roll_deg: float = Field(default=30, gt=0, le=90)
+    min_brightness: float = Field(default=50, ge=0, le=255)
+    max_brightness: float = Field(default=215, ge=0, le=255)
+    min_eye_openness: float = Field(default=0.16, ge=0, le=1)
+    # Fusion: the best few faces of one traveller, each encoded with its mirror image.
+    best_frames: int = Field(default=3, ge=1, le=20)
+    mirror: bool = True
+    jitters: int = Field(default=0, ge=0, le=100)
+    # 1:N: exact below exact_max templates, the approximate index above (or always, as index says).
+    index: Literal["auto", "exact", "hnsw"] = "auto"
+    exact_max: int = Field(default=20_000, ge=0)
+    top_k: int = Field(default=5, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _brightness_order(self) -> FacesConfig:
+        if self.max_brightness <= self.min_brightness:
+            raise ValueError("max_brightness must be above min_brightness")
+        return self
+
+
 class WatchlistKey(StrictModel):
     """A public key the crossing trusts for signed watchlist bundles (`edge watchlist keygen` makes one)."""
 
@@ -305,6 +344,7 @@ class EdgeConfig(StrictModel):
     kiosk: KioskConfig = KioskConfig()
     logging: LoggingConfig = LoggingConfig()
     watchlist: WatchlistConfig = WatchlistConfig()
+    faces: FacesConfig = FacesConfig()
 
     @field_validator("lanes")
     @classmethod

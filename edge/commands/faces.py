@@ -1,0 +1,156 @@
+"""`edge faces calibrate|enrol` and the benchmarks `edge bench faces DIR`, `edge bench search --size N`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from edge.commands.config import load_for_command
+from edge.config import DEFAULT_CONFIG
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    faces = sub.add_parser("faces", help="face matching: calibrate the threshold, enrol faces")
+    faces_sub = faces.add_subparsers(dest="faces_command", required=True, metavar="ACTION")
+
+    calibrate = faces_sub.add_parser(
+        "calibrate", help="pick the threshold for a target false-match rate on a pairs folder; write it to config"
+    )
+    calibrate.add_argument("folder", type=Path, help="a folder with pairs.tsv (every different-identity pair is used)")
+    calibrate.add_argument("--target-fmr", type=float, default=0.001, help="false-match rate to hold (default 0.001)")
+    calibrate.add_argument("--config", default=str(DEFAULT_CONFIG), help="config file to update (a .bak is kept)")
+    calibrate.add_argument("--dry-run", action="store_true", help="print the threshold, leave the config alone")
+    calibrate.set_defaults(func=_calibrate)
+
+    enrol = faces_sub.add_parser("enrol", help="enrol faces from images, or a folder of identities")
+    enrol.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        help="images of --person, or one folder (identities.csv or a sub-folder per person)",
+    )
+    enrol.add_argument("--person", help="person id for the images given")
+    enrol.add_argument("--store", type=Path, help="templates file (default: STATE_DIR/faces/enrolled.sqlite)")
+    enrol.add_argument("--config", default=str(DEFAULT_CONFIG), help="config file (default: the demo crossing)")
+    enrol.set_defaults(func=_enrol)
+
+
+def register_bench(bench_sub: argparse._SubParsersAction) -> None:
+    faces = bench_sub.add_parser("faces", help="face verification (pairs.tsv) or identification on a folder")
+    faces.add_argument("folder", type=Path)
+    faces.add_argument(
+        "--impostors",
+        choices=("pairs", "all"),
+        default="pairs",
+        help="impostor pairs: those of pairs.tsv, or every different-identity pair among the images",
+    )
+    faces.add_argument("--identify", action="store_true", help="1:N: enrol one image per identity, probe with the rest")
+    faces.add_argument("--config", default=str(DEFAULT_CONFIG), help="config whose [faces] settings are measured")
+    faces.set_defaults(func=_bench_faces)
+
+    search = bench_sub.add_parser("search", help="1:N search latency and recall at N enrolled templates")
+    search.add_argument("--size", type=int, required=True, help="number of enrolled templates")
+    search.add_argument("--queries", type=int, default=1000)
+    search.add_argument("--kind", choices=("auto", "exact", "hnsw"), help="index kind (default: as config says)")
+    search.add_argument("--config", default=str(DEFAULT_CONFIG))
+    search.set_defaults(func=_bench_search)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from edge.faces.benchmark import calibration_scores
+    from edge.faces.datasets import DatasetError
+    from edge.faces.evaluation import false_non_match_rate, threshold_at_rate
+    from edge.faces.threshold_file import ThresholdFileError, write_threshold
+
+    config = load_for_command(args.config)
+    try:
+        genuine, impostors, failed = calibration_scores(args.folder, config.faces)
+        threshold = threshold_at_rate(impostors, args.target_fmr)
+    except (DatasetError, ValueError) as exc:
+        print(f"cannot calibrate: {exc}")
+        return 2
+    fnmr = false_non_match_rate(genuine, threshold, failed)
+    print(f"{len(impostors)} impostor and {len(genuine) + failed} genuine pairs ({failed} without a face)")
+    print(f"threshold {threshold:.6f} holds FMR at or below {args.target_fmr}; FNMR there {fnmr:.4f}")
+    if not args.dry_run:
+        try:
+            backup = write_threshold(Path(args.config), threshold)
+        except ThresholdFileError as exc:
+            print(f"cannot write the threshold: {exc}")
+            return 2
+        print(f"wrote [faces] threshold = {threshold!r} to {args.config} (previous file kept as {backup})")
+    print(
+        json.dumps(
+            {
+                "threshold": threshold,
+                "target_fmr": args.target_fmr,
+                "fnmr": fnmr,
+                "impostors": len(impostors),
+                "genuine": len(genuine) + failed,
+            }
+        )
+    )
+    return 0
+
+
+def _enrol(args: argparse.Namespace) -> int:
+    from edge.faces.encoding import FaceEncoder
+    from edge.faces.enrolled_store import EnrolledStore
+    from edge.faces.enrolment import enrol, folder_images
+    from edge.faces.stills import still_observer
+
+    config = load_for_command(args.config)
+    if args.person:
+        images = [(path, args.person) for path in args.paths]
+    elif len(args.paths) == 1 and args.paths[0].is_dir():
+        try:
+            images = folder_images(args.paths[0])
+        except ValueError as exc:
+            print(f"cannot enrol: {exc}")
+            return 2
+    else:
+        print("cannot enrol: give --person for images, or a single folder of identities")
+        return 2
+    store_path = args.store or config.state_dir / "faces" / "enrolled.sqlite"
+    with EnrolledStore(store_path) as store:
+        outcomes = enrol(
+            images, store, still_observer(config.faces), FaceEncoder(config.faces.mirror, config.faces.jitters)
+        )
+    for o in outcomes:
+        if o.template_id:
+            print(f"enrolled {o.image} as {o.template_id} (person {o.person_id}, quality {o.quality:.2f})")
+        else:
+            print(f"refused  {o.image} (person {o.person_id}): {o.reason}")
+    refused = sum(o.template_id is None for o in outcomes)
+    print(f"{len(outcomes) - refused} enrolled, {refused} refused, into {store_path}")
+    return 1 if refused else 0
+
+
+def _bench_faces(args: argparse.Namespace) -> int:
+    from edge.faces.benchmark import identification, verification
+    from edge.faces.datasets import DatasetError
+
+    config = load_for_command(args.config)
+    try:
+        if args.identify:
+            result = identification(args.folder, config.faces)
+        else:
+            result = verification(args.folder, config.faces, all_impostors=args.impostors == "all")
+    except DatasetError as exc:
+        print(f"cannot benchmark: {exc}")
+        return 2
+    print(json.dumps(result))
+    return 0
+
+
+def _bench_search(args: argparse.Namespace) -> int:
+    from edge.faces.search_bench import run
+
+    config = load_for_command(args.config)
+    if args.size < 1 or args.queries < 1:
+        print("--size and --queries must be at least 1")
+        return 2
+    kind = args.kind or config.faces.index
+    print(json.dumps(run(args.size, args.queries, kind, config.faces.exact_max)))
+    return 0

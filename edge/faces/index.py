@@ -1,0 +1,126 @@
+"""1:N search: enrolled templates in, the top-k most similar for a probe out.
+
+Small watchlists are searched exactly (one matrix-vector product). Large ones use an HNSW graph
+(hnswlib), chosen after measuring faiss-cpu, usearch and hnswlib on this machine class with
+100,000 random unit vectors (2 shared cores, noisy). At the same graph settings (M=16, search
+breadth 64) all three found the exact nearest template 91-93% of the time; query p50/p99 were
+hnswlib 0.19/0.34 ms, faiss HNSW 0.25/6.6 ms, usearch 0.96/3.5 ms. faiss IVF-flat built 20
+times faster but reached only 0.96 at 0.37 ms p99. hnswlib at breadth 200 reached 1.00 at 1.6 ms
+p99. HNSW also takes new templates without a rebuild.
+
+The index is built from any iterable of (template_id, person_id, vector), such as the watchlist
+store's enrolled faces, and remembers the generation it was built at, so its owner knows when
+it is stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from edge.faces.encoding import DIMENSIONS, unit
+from edge.faces.types import SearchCandidate
+
+# HNSW graph degree and search breadth. M=16 keeps the graph at about 128 bytes per template;
+# ef_search=200 measured recall@1 1.0 of exact at 100,000 templates (0.91 at ef_search=64).
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 100
+HNSW_EF_SEARCH = 200
+
+
+class VectorIndex(Protocol):
+    def search(self, probe: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of the k most similar vectors, best first."""
+        ...
+
+
+class ExactIndex:
+    def __init__(self, vectors: np.ndarray):
+        self._vectors = vectors
+
+    def search(self, probe: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores = self._vectors @ probe
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        order = top[np.argsort(-scores[top], kind="stable")]
+        return order, scores[order]
+
+
+class HnswIndex:
+    def __init__(self, vectors: np.ndarray, threads: int = 2):
+        import hnswlib  # imported here: only large watchlists pay for it
+
+        self._index = hnswlib.Index(space="ip", dim=DIMENSIONS)
+        self._index.init_index(max_elements=max(len(vectors), 1), ef_construction=HNSW_EF_CONSTRUCTION, M=HNSW_M)
+        self._index.set_num_threads(threads)
+        self._index.add_items(vectors, np.arange(len(vectors)))
+        self._index.set_ef(HNSW_EF_SEARCH)
+        # One query is one thread; the lanes' searches run in parallel threads of their own.
+        self._index.set_num_threads(1)
+
+    def search(self, probe: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, self._index.get_current_count())
+        labels, distances = self._index.knn_query(probe, k=k)
+        # hnswlib's "ip" distance is 1 - inner product.
+        return labels[0].astype(np.int64), (1.0 - distances[0]).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class Gallery:
+    """The enrolled templates of one generation, searchable."""
+
+    generation: int
+    template_ids: tuple[str, ...]
+    person_ids: tuple[str, ...]
+    kind: str  # "exact" or "hnsw"
+    index: VectorIndex
+
+    @property
+    def size(self) -> int:
+        return len(self.template_ids)
+
+    def search(self, probe: np.ndarray, k: int, threshold: float) -> list[SearchCandidate]:
+        if self.size == 0:
+            return []
+        rows, scores = self.index.search(unit(np.asarray(probe, dtype=np.float32)), k)
+        return [
+            SearchCandidate(
+                template_id=self.template_ids[row],
+                person_id=self.person_ids[row],
+                score=float(score),
+                rank=rank,
+                above_threshold=bool(score >= threshold),
+            )
+            for rank, (row, score) in enumerate(zip(rows, scores, strict=True), start=1)
+        ]
+
+
+def index_kind(size: int, configured: str, exact_max: int) -> str:
+    if configured != "auto":
+        return configured
+    return "exact" if size <= exact_max else "hnsw"
+
+
+def build_gallery(
+    rows: Iterable[tuple[str, str, np.ndarray]], generation: int, *, kind: str = "auto", exact_max: int = 20_000
+) -> Gallery:
+    """A gallery from (template_id, person_id, vector) rows; vectors are made unit length."""
+    template_ids: list[str] = []
+    person_ids: list[str] = []
+    vectors: list[np.ndarray] = []
+    for template_id, person_id, vector in rows:
+        vector = np.asarray(vector, dtype=np.float32)
+        if vector.shape != (DIMENSIONS,) or not np.all(np.isfinite(vector)):
+            raise ValueError(
+                f"template {template_id!r}: expected {DIMENSIONS} finite numbers, got shape {vector.shape}"
+            )
+        template_ids.append(template_id)
+        person_ids.append(person_id)
+        vectors.append(vector)
+    matrix = unit(np.stack(vectors)) if vectors else np.zeros((0, DIMENSIONS), np.float32)
+    chosen = index_kind(len(matrix), kind, exact_max)
+    index: VectorIndex = ExactIndex(matrix) if chosen == "exact" else HnswIndex(matrix)
+    return Gallery(generation, tuple(template_ids), tuple(person_ids), chosen, index)
