@@ -15,6 +15,8 @@ COMMAND_MODULES = (
     "edge.commands.watchlist",
     "edge.commands.synth",
     "edge.commands.faces",
+    "edge.commands.device",
+    "edge.commands.mrz",
 )
 
 
