@@ -48,12 +48,13 @@ def many_plates(count: int, start: int = 0) -> list[dict[str, Any]]:
 class Authority:
     """The central side: a signing key and a publication folder, publishing through the real Publisher."""
 
-    def __init__(self, root: Path, key_id: str = "k1", *, key=None, clock=time.time, valid_for_s: float = 7 * DAY):
+    def __init__(self, root: Path, key_id: str = "k1", *, key=None, clock=time.time, valid_for_s: float = 7 * DAY,
+                 keep_deltas: int = 100):
         self.key = key or generate_private_key()
         self.key_id = key_id
         self.out = root / "published"
         self.publisher = Publisher(self.out, root / "authority-state", self.key, key_id,
-                                   valid_for_s=valid_for_s, clock=clock)
+                                   valid_for_s=valid_for_s, keep_deltas=keep_deltas, clock=clock)
 
     @property
     def trusted(self) -> TrustedKey:

@@ -39,6 +39,8 @@ class InputError(ValueError):
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every record in a .csv, .jsonl/.ndjson or .json file."""
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson", ".json"):
+        raise InputError(f"{path}: unknown input type {suffix!r} (use .csv, .jsonl or .json)")
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             if suffix == ".csv":
@@ -51,7 +53,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 for n, line in enumerate(f, start=1):
                     if line.strip():
                         yield n, _json_object(path, n, line)
-            elif suffix == ".json":
+            else:
                 items = json.load(f)
                 if not isinstance(items, list):
                     raise InputError(f"{path}: a .json input must be an array of records")
@@ -59,8 +61,6 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     if not isinstance(item, dict):
                         raise InputError(f"{path}: item {n} is not an object")
                     yield n, item
-            else:
-                raise InputError(f"{path}: unknown input type {suffix!r} (use .csv, .jsonl or .json)")
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError as exc:

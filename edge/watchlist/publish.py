@@ -124,16 +124,19 @@ class Publisher:
                             progress)
 
     def _finish(self, target: Path, manifest: Manifest, body: Path, progress: Progress | None) -> Published:
+        # Staged under a name no reader looks for, until the publisher's own copy has accepted it.
+        staged = target.with_name(f".{target.name}.staged")
         try:
-            write_bundle(target, manifest, self._key_id, self._key, body)
+            write_bundle(staged, manifest, self._key_id, self._key, body)
         finally:
             body.unlink(missing_ok=True)
         result = apply_bundle(
-            self._store, target, self._keyring, source="publisher", now=self._clock(), progress=progress
+            self._store, staged, self._keyring, source="publisher", now=self._clock(), progress=progress
         )
         if not result.applied:
-            target.unlink(missing_ok=True)
+            staged.unlink(missing_ok=True)
             raise PublishError(f"the bundle would be refused: {result.detail}")
+        staged.replace(target)
         self._prune(manifest.list_id)
         write_index(self.out_dir)
         return Published(target, manifest)
