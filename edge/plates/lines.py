@@ -10,6 +10,7 @@ cheap: one adaptive threshold and one connected-components pass per polarity and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -43,6 +44,12 @@ class TextLine:
         heights = np.array([g[3] for g in self.glyphs], dtype=np.float32)
         steadiness = 1.0 - min(0.5, float(heights.std() / max(1.0, heights.mean())))
         return min(len(self.glyphs), 8) * steadiness
+
+    @cached_property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """Axis-aligned box (x0, y0, x1, y1) around the glyph band."""
+        quad = self.quad(0.0, 0.0)
+        return float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max())
 
     def quad(self, margin_x: float = 0.3, margin_y: float = 0.3) -> np.ndarray:
         """Corners (tl, tr, br, bl) of the line's band, widened by margins in glyph heights."""
@@ -141,10 +148,11 @@ def _chain(boxes: np.ndarray, search: LineSearch, min_glyphs: int) -> list[list[
 def _fit(boxes: np.ndarray, dark_on_light: bool) -> TextLine:
     cx = boxes[:, 0] + boxes[:, 2] / 2
     cy = boxes[:, 1] + boxes[:, 3] / 2
-    if np.ptp(cx) > 0:
-        slope, intercept = np.polyfit(cx, cy, 1)
-    else:
-        slope, intercept = 0.0, float(cy.mean())
+    # Least-squares line through the centres (closed form: this runs for every candidate row).
+    dx = cx - cx.mean()
+    spread = float(dx @ dx)
+    slope = float(dx @ (cy - cy.mean())) / spread if spread > 0 else 0.0
+    intercept = float(cy.mean()) - slope * float(cx.mean())
     glyphs = tuple((int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in boxes)
     return TextLine(glyphs, float(np.median(boxes[:, 3])), float(slope), float(intercept), dark_on_light)
 
@@ -157,21 +165,29 @@ def _join_collinear(rows: list[list[int]], boxes: np.ndarray, search: LineSearch
     """
     rows = sorted(rows, key=lambda r: boxes[r[0], 0])
     joined: list[list[int]] = []
+    # Centre line of each joined row (right end, height, slope, intercept), refitted when it grows.
+    right, height, slope, intercept = (np.zeros(len(rows)) for _ in range(4))
     for row in rows:
-        height = float(np.median(boxes[row, 3]))
+        size = float(np.median(boxes[row, 3]))
         first = boxes[row[0]]
-        for previous in joined:
-            line = _fit(boxes[previous], True)
-            tall = max(line.height, height)
-            gap = first[0] - line.right
-            x_mid = first[0] + first[2] / 2
-            shift = abs(first[1] + first[3] / 2 - (line.slope * x_mid + line.intercept))
-            if (0 <= gap <= search.max_join_gap * tall and abs(line.height - height) <= search.max_height_change * tall
-                    and shift <= search.max_centre_shift * tall):
-                previous.extend(row)
-                break
+        x_mid = first[0] + first[2] / 2
+        y_mid = first[1] + first[3] / 2
+        n = len(joined)
+        tall = np.maximum(height[:n], size)
+        gap = first[0] - right[:n]
+        fits = np.flatnonzero(
+            (gap >= 0) & (gap <= search.max_join_gap * tall)
+            & (np.abs(height[:n] - size) <= search.max_height_change * tall)
+            & (np.abs(y_mid - (slope[:n] * x_mid + intercept[:n])) <= search.max_centre_shift * tall)
+        )  # fmt: skip
+        if fits.size:
+            k = int(fits[0])
+            joined[k].extend(row)
         else:
+            k = n
             joined.append(list(row))
+        line = _fit(boxes[joined[k]], True)
+        right[k], height[k], slope[k], intercept[k] = line.right, line.height, line.slope, line.intercept
     return joined
 
 
@@ -185,17 +201,12 @@ def find_lines(gray: np.ndarray, search: LineSearch) -> list[TextLine]:
     return sorted(lines, key=lambda line: line.score, reverse=True)
 
 
-def bounds(line: TextLine) -> tuple[float, float, float, float]:
-    quad = line.quad(0.0, 0.0)
-    return float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max())
-
-
 def _secondary_to(small: TextLine, big: TextLine) -> bool:
     """Whether `small` is lettering beside `big`'s characters: a state name, slogan or dealer line."""
     if big.height < 1.4 * small.height:
         return False
-    sx0, sy0, sx1, sy1 = bounds(small)
-    bx0, by0, bx1, by1 = bounds(big)
+    sx0, sy0, sx1, sy1 = small.bounds
+    bx0, by0, bx1, by1 = big.bounds
     overlap = min(sx1, bx1) - max(sx0, bx0)
     vertical_gap = max(sy0 - by1, by0 - sy1)
     return overlap > 0.3 * (sx1 - sx0) and vertical_gap < 1.5 * big.height

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.plates.lines import LineSearch, TextLine, bounds, find_lines, main_lines
+from edge.plates.lines import LineSearch, TextLine, find_lines, main_lines
 
 Roi = tuple[int, int, int, int]  # x, y, width, height
 
@@ -26,6 +26,8 @@ class LocaliserSettings:
     # A plate's main line has a handful of characters; long rows are other text or a grille.
     min_glyphs: int = 3
     max_glyphs: int = 11
+    # Longer rows (in glyph heights) are running text, and would cost the recogniser the most.
+    max_length: float = 12.0
 
 
 def clip_roi(shape: tuple[int, ...], roi: Roi | None) -> Roi:
@@ -41,8 +43,8 @@ def clip_roi(shape: tuple[int, ...], roi: Roi | None) -> Roi:
 
 
 def _overlap(a: TextLine, b: TextLine) -> float:
-    ax0, ay0, ax1, ay1 = bounds(a)
-    bx0, by0, bx1, by1 = bounds(b)
+    ax0, ay0, ax1, ay1 = a.bounds
+    bx0, by0, bx1, by1 = b.bounds
     iw = max(0.0, min(ax1, bx1) - max(ax0, bx0))
     ih = max(0.0, min(ay1, by1) - max(ay0, by0))
     smaller = min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
@@ -65,7 +67,8 @@ class PlateLocaliser:
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
             image = view if scale == 1.0 else cv2.resize(view, size, interpolation=cv2.INTER_AREA)
             for line in find_lines(image, self._search):
-                if len(line.glyphs) <= self.settings.max_glyphs:
+                if (len(line.glyphs) <= self.settings.max_glyphs
+                        and line.right - line.left <= self.settings.max_length * line.height):
                     found.append(line.scaled(1.0 / scale, (x0, y0)))
         found = main_lines(sorted(found, key=lambda line: line.score, reverse=True))
         kept: list[TextLine] = []

@@ -109,5 +109,8 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def shared_recogniser() -> PlateRecogniser:
-    """One recogniser per process: the session is thread-safe for concurrent `run` calls."""
-    return PlateRecogniser()
+    """One recogniser per process: the session is thread-safe for concurrent `run` calls.
+
+    Two threads: a frame's reads are sequential, and the budget is for a 2-core machine.
+    """
+    return PlateRecogniser(threads=2)
