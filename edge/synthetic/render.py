@@ -14,39 +14,58 @@ from edge.synthetic.vehicles import BGR, Part
 # Fixed-point bits for cv2.fillPoly: sub-pixel vertices keep small, far cars steady.
 _SHIFT = 3
 # Everything that is not a lamp gets this much light at night.
-NIGHT_LIGHT = 0.28
+NIGHT_LIGHT = 0.4
 
 
 def night_color(color: BGR) -> BGR:
     return tuple(int(c * NIGHT_LIGHT) for c in color)  # type: ignore[return-value]
 
 
-def draw_parts(frame: np.ndarray, camera: PinholeCamera, parts: Sequence[Part], rotation: np.ndarray,
-               translation: np.ndarray, night: bool) -> np.ndarray | None:
-    """Fill every panel that faces the camera, in order; returns the pixel points drawn (or None).
+@dataclass(frozen=True, eq=False)
+class PartSet:
+    """Panels packed into flat arrays once, so that a frame projects and culls them in one go."""
+
+    points: np.ndarray  # (N, 3) every panel's corners, one after the other
+    starts: np.ndarray  # index of each panel's first corner
+    centroids: np.ndarray  # (P, 3)
+    normals: np.ndarray  # (P, 3)
+    day_colors: tuple[BGR, ...]
+    night_colors: tuple[BGR, ...]
+
+    @classmethod
+    def of(cls, parts: Sequence[Part]) -> PartSet:
+        counts = np.array([len(p.points) for p in parts], int)
+        return cls(
+            points=np.concatenate([p.points for p in parts]) if parts else np.zeros((0, 3)),
+            starts=np.concatenate([[0], np.cumsum(counts)]),
+            centroids=np.array([p.points.mean(axis=0) for p in parts]).reshape(-1, 3),
+            normals=np.array([p.normal for p in parts], float).reshape(-1, 3),
+            day_colors=tuple(p.color for p in parts),
+            night_colors=tuple(p.night_color or night_color(p.color) for p in parts),
+        )
+
+
+def draw_parts(frame: np.ndarray, camera: PinholeCamera, parts: PartSet, rotation: np.ndarray,
+               translation: np.ndarray, night: bool) -> list[np.ndarray]:
+    """Fill every panel that faces the camera, in order; returns the polygons drawn (pixel points).
 
     `rotation` and `translation` place the parts' coordinates in the world.
     """
-    if not parts:
-        return None
-    counts = [len(p.points) for p in parts]
-    world = np.concatenate([p.points for p in parts]) @ rotation.T + translation
-    uv, in_front = camera.project(world)
+    if len(parts.centroids) == 0:
+        return []
+    uv, in_front = camera.project(parts.points @ rotation.T + translation)
+    centroids = parts.centroids @ rotation.T + translation
+    facing = np.einsum("ij,ij->i", camera.position - centroids, parts.normals @ rotation.T) > 0
+    colors = parts.night_colors if night else parts.day_colors
     drawn: list[np.ndarray] = []
-    start = 0
-    for part, n in zip(parts, counts, strict=True):
-        pts, front = world[start: start + n], in_front[start: start + n]
-        pix = uv[start: start + n]
-        start += n
-        if not front.all():
+    for k in np.flatnonzero(facing):
+        a, b = parts.starts[k], parts.starts[k + 1]
+        if not in_front[a:b].all():
             continue
-        normal = rotation @ part.normal
-        if float(np.dot(camera.position - pts.mean(axis=0), normal)) <= 0:
-            continue
-        color = (part.night_color or night_color(part.color)) if night else part.color
-        cv2.fillPoly(frame, [np.round(pix * (1 << _SHIFT)).astype(np.int32)], color, cv2.LINE_AA, _SHIFT)
+        pix = uv[a:b]
+        cv2.fillPoly(frame, [np.round(pix * (1 << _SHIFT)).astype(np.int32)], colors[k], cv2.LINE_AA, _SHIFT)
         drawn.append(pix)
-    return np.concatenate(drawn) if drawn else None
+    return drawn
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,9 +90,17 @@ class Texture:
         return w, h
 
 
-def warp_texture(frame: np.ndarray, texture: Texture, quad: np.ndarray) -> None:
-    """Paint the texture into the quad (TL, TR, BR, BL pixel corners) of the frame, in place."""
+def warp_texture(frame: np.ndarray, texture: Texture, quad: np.ndarray,
+                 clip: tuple[int, int, int, int] | None = None) -> None:
+    """Paint the texture into the quad (TL, TR, BR, BL pixel corners) of the frame, in place.
+
+    `clip` (x0, y0, x1, y1) limits the painting to the part of the frame where it can be seen.
+    """
     box = bounding_box(quad, frame.shape[1], frame.shape[0], pad=1)
+    if box is not None and clip is not None:
+        box = (max(box[0], clip[0]), max(box[1], clip[1]), min(box[2], clip[2]), min(box[3], clip[3]))
+        if box[2] <= box[0] or box[3] <= box[1]:
+            box = None
     if box is None:
         return
     x0, y0, x1, y1 = box

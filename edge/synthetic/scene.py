@@ -24,7 +24,7 @@ from edge.synthetic.camera import PinholeCamera, bounding_box, quad_inside, rota
 from edge.synthetic.faces import DriverLook, driver_layer, random_driver_look
 from edge.synthetic.plates import PlateSpec, draw_plate, random_plate_spec
 from edge.synthetic.regions import REGIONS, random_plate_text
-from edge.synthetic.render import Texture, draw_parts, map_points, warp_texture
+from edge.synthetic.render import PartSet, Texture, draw_parts, map_points, warp_texture
 from edge.synthetic.timeline import (
     PURPOSE_FRAME,
     PURPOSE_LANE,
@@ -39,7 +39,6 @@ from edge.synthetic.timeline import (
 from edge.synthetic.travellers import Traveller, nationality_for_region, random_traveller
 from edge.synthetic.vehicles import (
     CarModel,
-    Part,
     car_parts,
     driver_corners,
     driver_window,
@@ -58,6 +57,8 @@ _EXPOSURE_DAY_S, _EXPOSURE_NIGHT_S = 1 / 250, 1 / 60
 _NOISE_DAY, _NOISE_NIGHT = 2.5, 7.0
 # A car passing right in front of a lens is a smear anyway; more blur only costs time.
 _MAX_BLUR_SIGMA = 10.0
+# Below this the edge of a blurred box is invisible and the cheaper whole-box blur will do.
+_SEAMLESS_SIGMA = 1.5
 _MAX_GLARE_PX = 260
 # Parts seen through the driver's open window, which the driver sits in front of.
 _INSIDE_PARTS = ("interior", "seat", "headrest")
@@ -106,9 +107,9 @@ class Visit:
 class VisitAssets:
     """A visit's textures and panels, made once and reused by every frame."""
 
-    parts: tuple[Part, ...]
-    inside_parts: tuple[Part, ...]
-    outside_parts: tuple[Part, ...]
+    parts: PartSet
+    inside_parts: PartSet
+    outside_parts: PartSet
     plate: Texture
     plate_corners: np.ndarray
     headlights: np.ndarray
@@ -135,8 +136,8 @@ def random_rig(rng: np.random.Generator, plate_roll_deg: float | None = None) ->
         focal_px=float(rng.uniform(1500, 1900)), roll_deg=roll)
     booth_wall_x = world.island_x + KERB_M + 0.45
     head_z = world.stop_z + 2.05
-    face = PinholeCamera.look_at((booth_wall_x, 1.25, head_z), (0.35, 1.18, head_z),
-                                 focal_px=float(rng.uniform(1700, 2000)), roll_deg=float(rng.uniform(-2, 2)))
+    face = PinholeCamera.look_at((booth_wall_x, 1.3, head_z), (0.35, 1.05, head_z),
+                                 focal_px=float(rng.uniform(1400, 1650)), roll_deg=float(rng.uniform(-2, 2)))
     return LaneRig(world, plate, face)
 
 
@@ -170,9 +171,9 @@ def build_assets(visit: Visit) -> VisitAssets:
     corners = corners + np.array([0.0, up, -forward])
     x, y, w, h = layer.face_box
     return VisitAssets(
-        parts=tuple(parts),
-        inside_parts=tuple(p for p in parts if p.name in _INSIDE_PARTS),
-        outside_parts=tuple(p for p in parts if p.name not in _INSIDE_PARTS),
+        parts=PartSet.of(parts),
+        inside_parts=PartSet.of([p for p in parts if p.name in _INSIDE_PARTS]),
+        outside_parts=PartSet.of([p for p in parts if p.name not in _INSIDE_PARTS]),
         plate=Texture.of(plate),
         plate_corners=plate_corners(visit.car),
         headlights=headlight_centres(visit.car),
@@ -227,15 +228,30 @@ def face_box(rig: LaneRig, assets: VisitAssets, rotation: np.ndarray,
     return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
 
 
-def _blur_region(frame: np.ndarray, points: np.ndarray | None, sigma: float) -> None:
-    if points is None or sigma < 0.3:
+def _blur_region(frame: np.ndarray, polygons: list[np.ndarray], sigma: float) -> None:
+    """Blur what was drawn (focus, motion), leaving the background around it sharp."""
+    if not polygons or sigma < 0.3:
         return
-    box = bounding_box(points, frame.shape[1], frame.shape[0], pad=int(3 * sigma) + 2)
+    sigma = min(sigma, _MAX_BLUR_SIGMA)
+    pad = int(3 * sigma) + 2
+    box = bounding_box(np.concatenate(polygons), frame.shape[1], frame.shape[0], pad=pad)
     if box is None:
         return
     x0, y0, x1, y1 = box
     roi = frame[y0:y1, x0:x1]
-    roi[:] = effects.gaussian_blur(roi, min(sigma, _MAX_BLUR_SIGMA))
+    blurred = effects.gaussian_blur(roi, sigma)
+    if sigma < _SEAMLESS_SIGMA:
+        roi[:] = blurred
+        return
+    # A strong blur of the whole box would show the box's edges in the background: blend the
+    # blurred car in through a soft mask of its outline instead.
+    mask = np.zeros(roi.shape[:2], np.float32)
+    offset = np.array([x0, y0])
+    for polygon in polygons:
+        # One call per panel: a single call with overlapping polygons would cancel the overlaps.
+        cv2.fillPoly(mask, [np.round(polygon - offset).astype(np.int32)], 1.0)
+    mask = effects.gaussian_blur(mask, sigma)
+    roi[:] = cv2.blendLinear(blurred, roi, mask, 1.0 - mask)
 
 
 def _motion_sigma(camera: PinholeCamera, speed: float, depth_m: float, night: bool) -> float:
@@ -256,7 +272,7 @@ def render_plate_view(frame: np.ndarray, rig: LaneRig, visit: Visit, assets: Vis
     depth = float(cam.to_camera(translation[None])[0, 2])
     sigma = float(np.hypot(visit.focus_sigma, _motion_sigma(cam, m.speed, depth, visit.night)))
     _blur_region(frame, drawn, sigma)
-    if visit.night and drawn is not None:
+    if visit.night and drawn:
         lamps = _project_all_in_front(cam, assets.headlights, rotation, translation)
         if lamps is not None and depth > 0.5:
             radius = min(cam.focal_px * 0.5 / depth, _MAX_GLARE_PX)
@@ -278,13 +294,14 @@ def render_face_view(frame: np.ndarray, rig: LaneRig, visit: Visit, assets: Visi
     rotation, translation = vehicle_pose(rig.world, visit, m.travel_m + visit.stop_offset_m)
     inside = draw_parts(frame, cam, assets.inside_parts, rotation, translation, visit.night)
     driver = _project_all_in_front(cam, assets.driver_corners, rotation, translation)
-    if driver is not None:
-        warp_texture(frame, assets.driver, driver)
+    window = _project_all_in_front(cam, assets.window, rotation, translation)
+    if driver is not None and window is not None:
+        # The driver shows only through the open window: paint no further than its outline.
+        warp_texture(frame, assets.driver, driver, clip=bounding_box(window, cam.width, cam.height, pad=2))
     outside = draw_parts(frame, cam, assets.outside_parts, rotation, translation, visit.night)
-    drawn = [p for p in (inside, outside) if p is not None]
     depth = float(np.linalg.norm(cam.position[[0, 2]] - translation[[0, 2]]))
     sigma = _motion_sigma(cam, m.speed, max(depth, 1.5), visit.night)
-    _blur_region(frame, np.concatenate(drawn) if drawn else None, sigma)
+    _blur_region(frame, inside + outside, sigma)
     effects.add_field_noise(frame, _NOISE_NIGHT if visit.night else _NOISE_DAY, rng)
 
 

@@ -170,8 +170,14 @@ def car_parts(car: CarModel) -> list[Part]:
         parts.append(Part("front_tyre", _quad_z(0.3, xs - 0.13, xs + 0.13, 0.0, bumper + 0.02), _TYRE, _FRONT))
     chamfer = 0.06
     front = [(-w, bumper + chamfer), (-w + chamfer, bumper), (w - chamfer, bumper), (w, bumper + chamfer),
-             (w, belt), (-w, belt)]
+             (w - 0.03, belt), (-w + 0.03, belt)]
     parts.append(Part("front", np.array([[x, y, 0.0] for x, y in front]), _shade(paint, 0.88), _FRONT))
+    # The bumper: a shade darker, with a dark line where it meets the body.
+    parts.append(Part("bumper", np.array([[x, min(y, bumper + 0.2), -0.002] for x, y in front[:4]]
+                                         + [[w - 0.005, bumper + 0.2, -0.002], [-w + 0.005, bumper + 0.2, -0.002]]),
+                      _shade(paint, 0.74), _FRONT))
+    parts.append(Part("bumper_line", _quad_z(-0.003, -w + 0.01, w - 0.01, bumper + 0.2, bumper + 0.215),
+                      (30, 30, 32), _FRONT))
     pw, ph = car.plate_size_m
     plate_bottom = 0.3
     parts.append(Part("intake", _quad_z(-0.003, -w + 0.25, w - 0.25, bumper + 0.03, plate_bottom + 0.04),
@@ -181,6 +187,9 @@ def car_parts(car: CarModel) -> list[Part]:
         x0, x1 = sorted((side * (w - 0.07), side * (w - 0.4)))
         parts.append(Part("headlight", _quad_z(-0.004, x0, x1, belt - 0.2, belt - 0.06), (205, 205, 200),
                           _FRONT, night_color=(250, 252, 255)))
+        outer = side * (w - 0.07)
+        parts.append(Part("indicator", _quad_z(-0.004, min(outer, outer - side * 0.12), max(outer, outer - side * 0.12),
+                                               belt - 0.26, belt - 0.21), (40, 140, 235), _FRONT))
     parts.append(Part("plate_holder", _quad_z(-0.005, -pw / 2 - 0.015, pw / 2 + 0.015, plate_bottom - 0.015,
                                               plate_bottom + ph + 0.015), (25, 25, 27), _FRONT))
     return parts

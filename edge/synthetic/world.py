@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from edge.synthetic.camera import PinholeCamera
-from edge.synthetic.render import draw_parts
+from edge.synthetic.render import PartSet, draw_parts
 from edge.synthetic.timeline import LOOP_FROM_M, LOOP_TO_M
 from edge.synthetic.vehicles import Part
 
@@ -48,6 +48,12 @@ def _texture(seed: int, size: int = 256) -> np.ndarray:
     return np.random.default_rng(seed).random((size, size), dtype=np.float32)
 
 
+def _grain(seed: int) -> np.ndarray:
+    """Asphalt grain: fine noise, softened so that near the camera it is not a grid of squares."""
+    tex = cv2.GaussianBlur(_texture(seed, 512), (0, 0), 1.0)
+    return (tex - tex.mean()) / tex.std() * 0.15 + 0.5
+
+
 def _sample(tex: np.ndarray, x: np.ndarray, z: np.ndarray, cell_m: float) -> np.ndarray:
     n = tex.shape[0]
     i = np.floor(z / cell_m).astype(np.int64) % n
@@ -57,7 +63,7 @@ def _sample(tex: np.ndarray, x: np.ndarray, z: np.ndarray, cell_m: float) -> np.
 
 def _ground(world: LaneWorld, x: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Daylight colour (N, 3) of road-plane points."""
-    grain = _sample(_texture(world.seed), x, z, 0.04) - 0.5
+    grain = _sample(_grain(world.seed), x, z, 0.012) - 0.5
     blotch = cv2.GaussianBlur(_texture(world.seed + 1, 64), (0, 0), 2.0)
     patches = _sample(blotch, x, z, 0.9) - 0.5
     color = np.empty((len(x), 3), np.float32)
@@ -112,18 +118,20 @@ def _sky(world: LaneWorld, dirs: np.ndarray, night: bool) -> np.ndarray:
     building = elevation < heights[block]
     shade = colors[block[building]]
     if night:
-        # Dark facades with a scatter of lit windows.
-        lit = ((np.floor(azimuth[building] * 400) + np.floor(elevation[building] * 500)) % 7 == 0)
+        # Dark facades with a scatter of lit windows: a grid of window cells, some of them lit.
+        col, row = np.floor(azimuth[building] * 250), np.floor(elevation[building] * 350)
+        in_window = ((azimuth[building] * 250) % 1 < 0.6) & ((elevation[building] * 350) % 1 < 0.55)
+        lit = in_window & ((np.sin(col * 12.9898 + row * 78.233) * 43758.5453) % 1 < 0.3)
         shade = shade * 0.12 + lit[:, None] * np.array([60.0, 150.0, 190.0])
     color[building] = shade
     return color
 
 
 def _streetlights(world: LaneWorld, x: np.ndarray, z: np.ndarray) -> np.ndarray:
-    light = np.full(len(x), 0.16, np.float32)
-    for lx, lz, strength in ((world.island_x + 1.2, world.stop_z - 1.0, 1.1), (world.island_x + 1.2,
-                             world.stop_z + 14.0, 0.9), (-LANE_HALF_M - 4.0, world.stop_z + 28.0, 0.8),
-                             (world.island_x + 1.2, world.stop_z + 40.0, 0.7)):
+    light = np.full(len(x), 0.14, np.float32)
+    for lx, lz, strength in ((world.island_x + 1.2, world.stop_z - 1.0, 0.75), (world.island_x + 1.2,
+                             world.stop_z + 14.0, 0.6), (-LANE_HALF_M - 4.0, world.stop_z + 28.0, 0.55),
+                             (world.island_x + 1.2, world.stop_z + 40.0, 0.5)):
         light += strength * np.exp(-((x - lx) ** 2 + (z - lz) ** 2) / (2 * 3.5**2))
     return light
 
@@ -147,7 +155,7 @@ def background(camera: PinholeCamera, world: LaneWorld, night: bool) -> np.ndarr
     out[hit] = ground * (1 - fog) + haze * fog
     out[~hit] = _sky(world, dirs[~hit], night)
     frame = np.clip(out, 0, 255).astype(np.uint8).reshape(camera.height, camera.width, 3)
-    draw_parts(frame, camera, booth_parts(world), np.eye(3), np.zeros(3), night)
+    draw_parts(frame, camera, PartSet.of(booth_parts(world)), np.eye(3), np.zeros(3), night)
     return frame
 
 
@@ -180,4 +188,9 @@ def booth_parts(world: LaneWorld) -> list[Part]:
                       (90, 80, 70), np.array([-1.0, 0.0, 0.0]), night_color=(120, 190, 215)))
     parts += _box(ix + 0.1, ix + 0.45, 0.0, 1.05, z - 0.75, z - 0.4, (30, 190, 235), "barrier")
     parts += _box(ix + 0.05, ix + 0.35, 0.0, 5.0, z + 6.0, z + 6.3, (150, 150, 155), "column")
+    # Beyond the neighbouring lane: a concrete barrier wall and a row of lamp posts.
+    wall = -LANE_HALF_M - NEIGHBOUR_LANE_M - 0.3
+    parts += _box(wall - 0.4, wall, 0.0, 0.85, z - 40.0, z + 120.0, (175, 178, 180), "wall")
+    for k in range(-2, 8):
+        parts += _box(wall - 0.3, wall - 0.15, 0.85, 7.0, z + 14.0 * k, z + 14.0 * k + 0.15, (120, 120, 125), "post")
     return parts
