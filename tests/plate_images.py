@@ -34,6 +34,22 @@ def draw_plate(text: str, char_height: int = 60, header: str = "SUNSHINE STATE",
     return plate
 
 
+def draw_two_line_plate(top: str, bottom: str, char_height: int = 50) -> np.ndarray:
+    """A square-ish plate with two lines of equal-size characters (grey, uint8)."""
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    scale = char_height / 22.0
+    thickness = max(2, round(char_height / 8))
+    width = max(cv2.getTextSize(t, font, scale, thickness)[0][0] for t in (top, bottom))
+    plate_w, plate_h = int(width + 1.0 * char_height), int(char_height * 3.2)
+    plate = np.full((plate_h, plate_w), 235, np.uint8)
+    cv2.rectangle(plate, (2, 2), (plate_w - 3, plate_h - 3), 30, max(2, thickness // 2))
+    for text, baseline in ((top, 1.35), (bottom, 2.75)):
+        w = cv2.getTextSize(text, font, scale, thickness)[0][0]
+        cv2.putText(plate, text, ((plate_w - w) // 2, int(baseline * char_height)), font, scale, 30, thickness,
+                    cv2.LINE_AA)
+    return plate
+
+
 def background(rng: np.random.Generator, size: tuple[int, int] = FRAME_SIZE) -> np.ndarray:
     """A road-like frame: a grey gradient with noise and a darker car body."""
     w, h = size

@@ -8,7 +8,7 @@ import pytest
 from edge.plates.formats import RegionFormat
 from edge.plates.pipeline import PlateReader, ReaderSettings
 from edge.plates.voting import PlateVoter, VotingPolicy
-from tests.plate_images import background, crop_of, draw_plate, place
+from tests.plate_images import background, crop_of, draw_plate, draw_two_line_plate, place
 
 # A region whose format is known: two letters, four digits (look-alikes resolve by position).
 TEST_REGION = RegionFormat("tt", "Test land", ("LLDDDD", "LLLDDD"), free=False)
@@ -95,3 +95,23 @@ def test_a_stopped_vehicle_gives_one_plate_read(reader: PlateReader) -> None:
     assert [p.text for p in announced] == ["RK7550"]
     assert announced[0].frames >= 3
     assert announced[0].best_crop.shape[0] == 64
+
+
+def test_two_line_plates_are_read_where_the_format_declares_them() -> None:
+    moto = RegionFormat("tm", "Two-line land", ("LLL/DLDD",), free=False)
+    reader = PlateReader(ReaderSettings(regions=("tm",)), formats={"tm": moto})
+    plate = draw_two_line_plate("KXR", "4B27")
+    frame = place(background(np.random.default_rng(21)), plate, (640, 450), 160, 5.0)
+    reads = reader.read_frame(frame)
+    assert [r.text for r in reads][:1] == ["KXR4B27"]
+    # The read's corners span both lines.
+    ys = [p[1] for p in reads[0].quad]
+    assert max(ys) - min(ys) > 0.6 * 160 * plate.shape[0] / plate.shape[1]
+    crop = reader.read_crop(crop_of(plate))
+    assert crop is not None and crop.text == "KXR4B27"
+
+
+def test_single_line_regions_do_not_join_two_lines() -> None:
+    frame = place(background(np.random.default_rng(22)), draw_two_line_plate("KXR", "4527"), (640, 450), 160)
+    reads = PlateReader(ReaderSettings(regions=("tt",)), formats=FORMATS).read_frame(frame)
+    assert "KXR4527" not in [r.text for r in reads]

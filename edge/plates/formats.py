@@ -228,3 +228,20 @@ def read_plate(probs: np.ndarray, region: RegionFormat) -> Decoded | None:
         if free is not None and (best is None or free.log_prob > best.log_prob + PATTERN_PREFERENCE):
             best = free
     return best
+
+
+def read_two_line_plate(top: np.ndarray, bottom: np.ndarray, region: RegionFormat) -> Decoded | None:
+    """The region's best two-line reading: each line read as its part of a `TOP/BOTTOM` pattern."""
+    seen_top, seen_bottom = segments(top), segments(bottom)
+    best: Decoded | None = None
+    for pattern in region.two_line_patterns:
+        upper, lower = pattern.split("/")
+        first = read_as(seen_top, upper, region.letters)
+        second = read_as(seen_bottom, lower, region.letters)
+        if first is None or second is None:
+            continue
+        reading = Decoded(first.text + second.text, first.char_confidences + second.char_confidences,
+                          first.log_prob + second.log_prob)
+        if best is None or reading.log_prob > best.log_prob:
+            best = reading
+    return best

@@ -217,6 +217,18 @@ def main_lines(lines: list[TextLine]) -> list[TextLine]:
     return [line for line in lines if not any(_secondary_to(line, other) for other in lines)]
 
 
+def line_below(line: TextLine, lines: list[TextLine]) -> TextLine | None:
+    """The second line of a two-line plate under `line`: same glyph size, stacked, overlapping."""
+    x0, _, x1, y1 = line.bounds
+    for other in lines:
+        ox0, oy0, ox1, _ = other.bounds
+        overlap = min(x1, ox1) - max(x0, ox0)
+        if (other is not line and abs(other.height - line.height) <= 0.3 * max(other.height, line.height)
+                and overlap > 0.5 * min(x1 - x0, ox1 - ox0) and -0.2 * line.height <= oy0 - y1 <= line.height):
+            return other
+    return None
+
+
 def cut_line(gray: np.ndarray, line: TextLine, height: int, stretch: float,
              margin_x: float = 0.15, margin_y: float = 0.15) -> np.ndarray:
     """The line's band, rotated level and scaled to `height` px (widened by `stretch`)."""

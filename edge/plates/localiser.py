@@ -58,8 +58,8 @@ class PlateLocaliser:
         self._search = LineSearch(min_glyph_height=s.min_glyph_height, max_glyph_height=s.max_glyph_height,
                                   min_glyphs=s.min_glyphs)
 
-    def candidates(self, gray: np.ndarray, roi: Roi | None = None, limit: int = 4) -> list[TextLine]:
-        """Up to `limit` plate-like text rows in frame coordinates, best first."""
+    def candidates(self, gray: np.ndarray, roi: Roi | None = None) -> list[TextLine]:
+        """Plate-like text rows in frame coordinates, best first, one per place."""
         x0, y0, w, h = clip_roi(gray.shape, roi)
         view = gray[y0:y0 + h, x0:x0 + w]
         found: list[TextLine] = []
@@ -70,11 +70,8 @@ class PlateLocaliser:
                 if (len(line.glyphs) <= self.settings.max_glyphs
                         and line.right - line.left <= self.settings.max_length * line.height):
                     found.append(line.scaled(1.0 / scale, (x0, y0)))
-        found = main_lines(sorted(found, key=lambda line: line.score, reverse=True))
         kept: list[TextLine] = []
-        for line in found:
+        for line in main_lines(sorted(found, key=lambda line: line.score, reverse=True)):
             if all(_overlap(line, other) < 0.5 for other in kept):
                 kept.append(line)
-            if len(kept) == limit:
-                break
         return kept

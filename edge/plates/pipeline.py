@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 
 from edge.config import PlatesConfig
-from edge.plates.formats import BUILTIN_REGIONS, Decoded, RegionFormat, read_plate
-from edge.plates.lines import LineSearch, TextLine, cut_line, find_lines, main_lines
+from edge.plates.formats import BUILTIN_REGIONS, Decoded, RegionFormat, read_plate, read_two_line_plate
+from edge.plates.lines import LineSearch, TextLine, cut_line, find_lines, line_below, main_lines
 from edge.plates.localiser import LocaliserSettings, PlateLocaliser, Roi
 from edge.plates.ocr import LINE_HEIGHT, PlateRecogniser, shared_recogniser
 from edge.plates.reads import FrameRead, as_quad
@@ -74,10 +74,10 @@ class PlateReader:
     def read_frame(self, image: np.ndarray, timestamp: float = 0.0) -> list[FrameRead]:
         """Plates read in a whole frame (inside the ROI when one is set), most confident first."""
         gray = grey(image)
-        lines = self._localiser.candidates(gray, self.settings.roi, self.settings.candidates)
+        rows = self._localiser.candidates(gray, self.settings.roi)
         reads = []
-        for line in lines:
-            read = self._read_line(gray, line, self._regions, timestamp)
+        for line in rows[: self.settings.candidates]:
+            read = self._read_line(gray, line, rows, self._regions, timestamp)
             if read is not None:
                 reads.append(read)
                 # Rows come best first; a sure read of one ends the search (each read costs ~5-20 ms).
@@ -92,8 +92,8 @@ class PlateReader:
         size = (max(1, round(gray.shape[1] * scale)), _CROP_HEIGHT)
         resized = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         regions = self._regions if region is None else [self._region(region)]
-        lines = main_lines(find_lines(resized, _CROP_SEARCH))[:2]
-        reads = [r for line in lines if (r := self._read_line(resized, line, regions, 0.0))]
+        rows = main_lines(find_lines(resized, _CROP_SEARCH))
+        reads = [r for line in rows[:2] if (r := self._read_line(resized, line, rows, regions, 0.0))]
         if not reads:
             return None
         best = max(reads, key=lambda r: r.confidence)
@@ -107,20 +107,31 @@ class PlateReader:
         except KeyError:
             raise ValueError(f"unknown plate region {code!r}") from None
 
-    def _read_line(self, gray: np.ndarray, line: TextLine, regions: list[RegionFormat],
+    def _read_line(self, gray: np.ndarray, line: TextLine, rows: list[TextLine], regions: list[RegionFormat],
                    timestamp: float) -> FrameRead | None:
         crop = cut_line(gray, line, LINE_HEIGHT, self.settings.stretch)
         probs = self._recogniser.probabilities(crop)
-        best: tuple[Decoded, RegionFormat] | None = None
+        second = line_below(line, rows) if any(r.two_line_patterns for r in regions) else None
+        below = None if second is None else self._recogniser.probabilities(
+            cut_line(gray, second, LINE_HEIGHT, self.settings.stretch))
+        best: tuple[Decoded, RegionFormat, bool] | None = None
         for region in regions:
-            decoded = read_plate(probs, region)
+            # A plate with a second line of the same size under it is a two-line plate where the
+            # region has such a format; otherwise the line is read on its own.
+            decoded = None
+            if below is not None and region.two_line_patterns:
+                decoded = read_two_line_plate(probs, below, region)
+            two_line = decoded is not None
+            if decoded is None:
+                decoded = read_plate(probs, region)
             if decoded is not None and (best is None or decoded.log_prob > best[0].log_prob):
-                best = (decoded, region)
+                best = (decoded, region, two_line)
         if best is None or best[0].confidence < self.settings.min_confidence:
             return None
-        decoded, region = best
+        decoded, region, two_line = best
+        quad = _stacked(line, second) if two_line and second is not None else line.quad()
         return FrameRead(decoded.text, region.code, decoded.confidence, decoded.char_confidences,
-                         as_quad(line.quad()), timestamp, crop)
+                         as_quad(quad), timestamp, crop)
 
     @staticmethod
     def _distinct(reads: list[FrameRead]) -> list[FrameRead]:
@@ -132,3 +143,9 @@ class PlateReader:
                 seen.add(read.text)
                 out.append(read)
         return out
+
+
+def _stacked(top: TextLine, bottom: TextLine) -> np.ndarray:
+    """Corners around both lines of a two-line plate."""
+    upper, lower = top.quad(), bottom.quad()
+    return np.array([upper[0], upper[1], lower[2], lower[3]], dtype=np.float32)
