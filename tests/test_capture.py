@@ -334,6 +334,42 @@ def test_empty_folder_is_a_clear_error(tmp_path):
         open_source(str(tmp_path))
 
 
+def test_image_folder_fps_comes_from_the_url_then_the_caller_then_the_default(tmp_path):
+    cv2.imwrite(str(tmp_path / "1.png"), np.full((48, 64, 3), 10, dtype=np.uint8))
+    for url, fps, expected in ((str(tmp_path), None, 10.0), (str(tmp_path), 25.0, 25.0)):
+        source = open_source(url, fps=fps)
+        assert source.fps == expected
+        source.close()
+    with pytest.raises(InvalidCameraURL, match="fps must be"):
+        open_source(str(tmp_path), fps=-1)
+
+
+# --- synthetic scene -----------------------------------------------------------------------------
+
+
+def test_synthetic_lane_feeds_its_plate_and_face_cameras(readers):
+    plate = start_reader(readers, "synthetic://lane-1/plate?seed=3", fps=20)
+    face = start_reader(readers, "synthetic://lane-1/face?seed=3", fps=20)
+    plate_frames, face_frames = take_frames(plate, 2), take_frames(face, 2)
+    for frame in plate_frames + face_frames:
+        assert frame.image.shape == (720, 1280, 3) and frame.image.dtype == np.uint8
+    # Two cameras on one scene see different views of it.
+    difference = np.abs(plate_frames[-1].image.astype(np.int16) - face_frames[-1].image.astype(np.int16))
+    assert difference.mean() > 10
+    assert plate.status().state == face.status().state == CameraState.LIVE
+
+
+def test_synthetic_fps_comes_from_the_url_then_the_caller_then_the_default():
+    for url, fps, expected in (
+        ("synthetic://lane-1/plate?seed=3&fps=5", 20.0, 5.0),
+        ("synthetic://lane-1/plate?seed=3", 20.0, 20.0),
+        ("synthetic://lane-1/face?seed=3", None, 10.0),
+    ):
+        source = open_source(url, fps=fps)
+        assert source.fps == expected, url
+        source.close()
+
+
 # --- newest-frame semantics ----------------------------------------------------------------------
 
 
@@ -378,6 +414,7 @@ def test_wait_newer_times_out_without_a_new_frame_and_returns_at_stop(server, re
         ("usb:0?width=wide", "width='wide' is not a number"),
         ("synthetic://lane-1/rear", "camera one of"),
         ("synthetic://lane-1/plate?fps=0", "fps must be"),
+        ("synthetic://lane-1/plate?seed=x", "seed='x' is not a number"),
         ("http:///video.mjpg", "no host"),
     ],
 )

@@ -23,6 +23,7 @@ class ImageFolderSource:
             suffixes = " ".join(sorted(IMAGE_SUFFIXES))
             raise CaptureError(url, f"no images in folder {folder} (looked for {suffixes})")
         self._next = 0
+        self.fps = fps
         self._pacer = Pacer(fps)
 
     def read(self) -> np.ndarray:

@@ -28,6 +28,7 @@ class SyntheticSource:
         self._scene = scene_for(lane_id, seed)
         self._camera = camera
         self._url = url
+        self.fps = fps
         self._pacer = Pacer(fps)
 
     def read(self) -> np.ndarray:
