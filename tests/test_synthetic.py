@@ -106,6 +106,22 @@ def test_frames_change_over_time_and_between_seeds(scene):
     assert plates.isdisjoint(other_plates)
 
 
+def test_cameras_rendering_in_parallel_threads_get_the_same_frames():
+    """The capture threads of a lane's two cameras render at once, each vehicle's first frame too."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from edge.synthetic.scene import Scene
+
+    reference = Scene(LANE, SEED)
+    start = find_time(reference, lambda tr: tr.phase == "arriving")
+    times = [start + 0.25 * i for i in range(8)]
+    expected = {(camera, t): digest(reference.render(camera, t)) for camera in ("plate", "face") for t in times}
+    shared = Scene(LANE, SEED)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        jobs = {key: pool.submit(shared.render, *key) for key in expected}
+        assert {key: digest(job.result(timeout=60)) for key, job in jobs.items()} == expected
+
+
 def test_unknown_camera_is_refused_by_name(scene):
     with pytest.raises(ValueError, match="rear"):
         scene.render("rear", T0)

@@ -7,6 +7,7 @@ scaled, blurred, noisy, JPEG-compressed, by day or by night.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -18,6 +19,7 @@ from edge.synthetic.fonts import LABEL_FONT, SCRIPT_FONT, glyph_run_mask, load_f
 from edge.synthetic.regions import RGB, PlateLayout, RegionFormat, printed_form, region_format
 from edge.synthetic.vehicles import BGR, random_paint
 
+_DRAWING = threading.Lock()
 # German plates: the gap between district and letters holds the two seals.
 _SEAL_GAP_MM = 46
 
@@ -139,6 +141,12 @@ def _vertical_gradient(img: Image.Image, top: RGB, bottom: RGB, start: float) ->
 
 def draw_plate(spec: PlateSpec, px_per_mm: float = 1.0) -> np.ndarray:
     """The plate face, flat and clean, as a BGR image at `px_per_mm` resolution."""
+    # Pillow's FreeType fonts are shared (cached) objects; draw with one thread at a time.
+    with _DRAWING:
+        return _draw_plate(spec, px_per_mm)
+
+
+def _draw_plate(spec: PlateSpec, px_per_mm: float) -> np.ndarray:
     fmt, lay = spec.format, spec.layout
     st = fmt.style
 

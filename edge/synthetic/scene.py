@@ -316,7 +316,8 @@ class Scene:
         self._backgrounds: dict[tuple[str, bool], np.ndarray] = {}
         self.plan = lru_cache(maxsize=256)(self._plan)
         self.visit = lru_cache(maxsize=64)(self._visit)
-        self.assets = lru_cache(maxsize=4)(self._assets)
+        self._assets_lock = threading.Lock()
+        self._cached_assets = lru_cache(maxsize=4)(self._build_assets)
 
     def _plan(self, slot: int) -> SlotPlan:
         return slot_plan(self.seed, self.lane_id, slot)
@@ -327,7 +328,12 @@ class Scene:
             return None
         return random_visit(generator(self.seed, self.lane_id, PURPOSE_VEHICLE, slot % (1 << 63)), plan, slot)
 
-    def _assets(self, slot: int) -> VisitAssets:
+    def assets(self, slot: int) -> VisitAssets:
+        # Both cameras' threads want a new vehicle's assets at the same moment: build them once.
+        with self._assets_lock:
+            return self._cached_assets(slot)
+
+    def _build_assets(self, slot: int) -> VisitAssets:
         visit = self.visit(slot)
         if visit is None:
             raise ValueError(f"slot {slot} of lane {self.lane_id} has no vehicle")

@@ -218,7 +218,8 @@ def driver_corners(car: CarModel, texture_aspect: float, head_height_m: float) -
     looking towards -x from the booth, sees them: the car's front (small z) is on its left.
     """
     x = 0.35
-    top = car.belt + 0.5
+    # The head stays under the roof, even in a low car.
+    top = min(car.belt + 0.5, car.height - 0.1)
     bottom = top - head_height_m
     half = head_height_m * texture_aspect / 2
     z0, z1 = car.head_z - half, car.head_z + half
