@@ -268,7 +268,7 @@ class FacesConfig(StrictModel):
     fallback_upsample: int = Field(default=0, ge=0, le=2)
     # Quality gates; a face outside any of them is refused with the reason.
     min_inter_eye_px: float = Field(default=30, gt=0)
-    min_sharpness: float = Field(default=20, ge=0)
+    min_sharpness: float = Field(default=1.5, ge=0)
     max_yaw_deg: float = Field(default=30, gt=0, le=90)
     max_pitch_deg: float = Field(default=25, gt=0, le=90)
     max_roll_deg: float = Field(default=30, gt=0, le=90)

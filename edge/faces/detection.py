@@ -19,6 +19,8 @@ from edge.config import FacesConfig
 from edge.faces import dlib_models
 from edge.faces.types import Box
 
+STILL_FALLBACK_SIDE = 512
+
 
 @dataclass(frozen=True)
 class Detection:
@@ -54,11 +56,22 @@ def check_frame(rgb: np.ndarray) -> None:
 
 
 class FaceDetector:
-    def __init__(self, scale: float, upsample: int, fallback_scale: float, fallback_upsample: int):
+    def __init__(
+        self,
+        scale: float,
+        upsample: int,
+        fallback_scale: float,
+        fallback_upsample: int,
+        *,
+        fallback_side: int | None = None,
+    ):
         self._scale = scale
         self._upsample = upsample
         self._fallback_scale = fallback_scale
         self._fallback_upsample = fallback_upsample
+        # CNN cost grows with pixels (about 1.6 s for 512x512 on an idle core of this machine class),
+        # so for images of any size the fallback can instead run at a fixed long side.
+        self._fallback_side = fallback_side
 
     @classmethod
     def for_frames(cls, config: FacesConfig) -> FaceDetector:
@@ -69,8 +82,8 @@ class FaceDetector:
     def for_stills(cls) -> FaceDetector:
         """For a portrait, an enrolment photo or a benchmark image: a face may be small in the
         picture, and there is one picture rather than a stream, so HOG upsamples once (faces from
-        about 40 px) and the fallback CNN looks at full size, upsampled too."""
-        return cls(1.0, 1, 1.0, 1)
+        about 40 px) and the fallback CNN sees the picture at a 512-pixel long side."""
+        return cls(1.0, 1, 1.0, 0, fallback_side=STILL_FALLBACK_SIDE)
 
     def detect(self, rgb: np.ndarray, *, expect_face: bool = False) -> list[Detection]:
         """Faces in the frame, largest first. With `expect_face`, an empty HOG result runs the CNN."""
@@ -89,12 +102,13 @@ class FaceDetector:
         ]
 
     def _cnn(self, rgb: np.ndarray) -> list[Detection]:
-        small = np.ascontiguousarray(_scaled(rgb, self._fallback_scale))
+        scale = self._fallback_scale if self._fallback_side is None else self._fallback_side / max(rgb.shape[:2])
+        small = np.ascontiguousarray(_scaled(rgb, scale))
         with dlib_models.NETWORK_LOCK:
             found = dlib_models.cnn_detector()(small, self._fallback_upsample)
         return [
             Detection(
-                _box(d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), self._fallback_scale, rgb.shape),
+                _box(d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), scale, rgb.shape),
                 "cnn",
                 float(d.confidence),
             )

@@ -69,7 +69,9 @@ def _chip_statistics(chip: np.ndarray) -> tuple[float, float]:
     grey = cv2.cvtColor(chip, cv2.COLOR_RGB2GRAY)
     n = grey.shape[0]
     inner = grey[n // 4 : n - n // 5, n // 4 : n - n // 4]
-    sharpness = float(cv2.Laplacian(inner, cv2.CV_64F).var())
+    # Laplacian energy relative to the patch's contrast: a dim face is not a blurred one.
+    contrast = float(inner.var())
+    sharpness = 100.0 * float(cv2.Laplacian(inner, cv2.CV_64F).var()) / max(contrast, 1.0)
     return sharpness, float(inner.mean())
 
 

@@ -22,7 +22,7 @@ class QualityReport:
     """What the gates measured on one face, and every gate it failed, in words for the kiosk."""
 
     inter_eye_px: float  # distance between the eye centres, in frame pixels
-    sharpness: float  # variance of the Laplacian on the normalised face chip
+    sharpness: float  # Laplacian variance over grey-level variance (x100) on the normalised chip
     yaw_deg: float
     pitch_deg: float
     roll_deg: float
