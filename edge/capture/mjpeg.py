@@ -12,7 +12,7 @@ import re
 import socket
 import ssl
 from collections import deque
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import numpy as np
 
@@ -110,7 +110,7 @@ class MjpegSource:
         self._sock.settimeout(POLL_INTERVAL)
 
     @staticmethod
-    def _request(parts) -> bytes:
+    def _request(parts: SplitResult) -> bytes:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         lines = [f"GET {target} HTTP/1.0", f"Host: {parts.netloc.rpartition('@')[2]}",
                  "User-Agent: checkpoint-edge", "Accept: multipart/x-mixed-replace, */*"]  # fmt: skip
