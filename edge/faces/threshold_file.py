@@ -59,11 +59,15 @@ def write_threshold(path: Path, value: float) -> Path:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ThresholdFileError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ThresholdFileError(f"{path}: is not valid TOML: {exc}") from None
     new_text = _rewrite(text, value)
     try:
         written = tomllib.loads(new_text).get("faces", {}).get("threshold")
-    except tomllib.TOMLDecodeError as exc:
-        raise ThresholdFileError(f"{path}: is not valid TOML (or would not be after the edit): {exc}") from None
+    except tomllib.TOMLDecodeError:
+        written = None
     if written != float(value):
         # The faces section is written in a form this editor does not rewrite (an inline table or
         # dotted keys); a person should make the change.

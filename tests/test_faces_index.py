@@ -1,0 +1,89 @@
+"""1:N search: ordering, exact against HNSW, building from any iterable, and refusing bad templates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.config import FacesConfig
+from edge.faces.encoding import FaceEncoder, unit
+from edge.faces.enrolled_store import EnrolledStore
+from edge.faces.index import build_gallery, index_kind
+from edge.faces.stills import still_observer, still_template
+from edge.faces.types import FaceTemplate
+from tests import faces_images as img
+
+
+def random_rows(n: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    vectors = unit(rng.standard_normal((n, 128)).astype(np.float32))
+    return [(f"t{i}", f"person{i // 2}", vectors[i]) for i in range(n)]
+
+
+def test_candidates_come_best_first_with_ranks_and_threshold_flags():
+    rows = random_rows(300, seed=1)
+    gallery = build_gallery(iter(rows), generation=7, kind="exact")
+    probe = rows[42][2] * 0.9 + rows[17][2] * 0.3
+    candidates = gallery.search(probe, k=5, threshold=0.5)
+    assert gallery.generation == 7 and gallery.size == 300
+    assert [c.rank for c in candidates] == [1, 2, 3, 4, 5]
+    assert candidates[0].template_id == "t42" and candidates[0].person_id == "person21"
+    assert candidates[1].template_id == "t17"
+    scores = [c.score for c in candidates]
+    assert scores == sorted(scores, reverse=True)
+    assert [c.above_threshold for c in candidates] == [s >= 0.5 for s in scores]
+    expected = unit(probe) @ unit(rows[42][2])
+    assert candidates[0].score == pytest.approx(float(expected), abs=1e-5)
+
+
+def test_hnsw_agrees_with_exact_search_on_noisy_probes():
+    rows = random_rows(3000, seed=2)
+    exact = build_gallery(rows, generation=1, kind="exact")
+    hnsw = build_gallery(rows, generation=1, kind="hnsw")
+    assert (exact.kind, hnsw.kind) == ("exact", "hnsw")
+    rng = np.random.default_rng(3)
+    for i in rng.integers(0, 3000, 50):
+        probe = rows[i][2] + rng.standard_normal(128).astype(np.float32) * 0.05
+        a, b = exact.search(probe, 3, 0.9), hnsw.search(probe, 3, 0.9)
+        assert a[0].template_id == b[0].template_id == f"t{i}"
+        assert a[0].score == pytest.approx(b[0].score, abs=1e-4)
+
+
+def test_auto_kind_switches_at_the_configured_size():
+    assert index_kind(100, "auto", exact_max=100) == "exact"
+    assert index_kind(101, "auto", exact_max=100) == "hnsw"
+    assert index_kind(10, "hnsw", exact_max=100) == "hnsw"
+
+
+def test_k_larger_than_gallery_and_empty_gallery():
+    rows = random_rows(3, seed=4)
+    assert len(build_gallery(rows, 1, kind="exact").search(rows[0][2], 10, 0.5)) == 3
+    assert len(build_gallery(rows, 1, kind="hnsw").search(rows[0][2], 10, 0.5)) == 3
+    assert build_gallery([], 1).search(rows[0][2], 5, 0.5) == []
+
+
+def test_bad_template_is_named():
+    rows = random_rows(2, seed=5) + [("broken", "p", np.zeros(64, np.float32))]
+    with pytest.raises(ValueError, match="'broken'.*128"):
+        build_gallery(rows, 1)
+    nan = np.full(128, np.nan, np.float32)
+    with pytest.raises(ValueError, match="'nan'"):
+        build_gallery([("nan", "p", nan)], 1)
+
+
+def test_real_faces_in_the_enrolled_store_are_searched_in_order(tmp_path):
+    observer, encoder = still_observer(FacesConfig()), FaceEncoder(mirror=True, jitters=0)
+    threshold = FacesConfig().threshold
+    with EnrolledStore(tmp_path / "enrolled.sqlite") as store:
+        store.add("astronaut", still_template(img.astronaut(), observer, encoder, gated=True), "astronaut.png")
+        store.add("hopper", still_template(img.hopper(), observer, encoder, gated=True), "hopper.png")
+        # Strangers: random unit vectors, far from every real face (cosine near 0), so they rank last.
+        for template_id, _, vector in random_rows(40, seed=6):
+            store.add(f"stranger-{template_id}", FaceTemplate(vector, 0.5, 1), "random")
+        assert store.generation == 42
+        gallery = build_gallery(store.rows(), store.generation)
+    probe = still_template(img.noise(img.hopper(), 8, seed=2), observer, encoder, gated=True)
+    candidates = gallery.search(probe.vector, k=3, threshold=threshold)
+    assert candidates[0].person_id == "hopper" and candidates[0].template_id == "hopper-1"
+    assert candidates[0].above_threshold
+    assert candidates[1].person_id == "astronaut" and not candidates[1].above_threshold
