@@ -6,8 +6,8 @@
     scene.document_presented(t0, t1)               # [(t, (mrz_line1, mrz_line2)), ...]
 """
 
+from edge.synthetic.crops import PlateMeta, render_plate
 from edge.synthetic.datasets import write_plate_crops, write_plate_frames
-from edge.synthetic.plates import PlateMeta, render_plate
 from edge.synthetic.regions import REGIONS, random_plate_text
 from edge.synthetic.scene import CAMERAS, Scene, SceneTruth, scene_for
 

@@ -17,10 +17,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.synthetic.plates import render_plate
+from edge.synthetic.crops import render_plate
 from edge.synthetic.regions import REGIONS, random_plate_text, region_format
-from edge.synthetic.scene import build_assets, plate_quad, random_rig, random_visit, render_plate_view, vehicle_pose
 from edge.synthetic.timeline import Moment, SlotPlan
+from edge.synthetic.views import plate_quad, render_plate_view
+from edge.synthetic.visits import build_assets, random_rig, random_visit, vehicle_pose
 from edge.synthetic.world import background
 
 # Frames rendered under one camera rig before the next (the background costs ~0.3 s to cast).

@@ -31,10 +31,8 @@ LEAVE_TO_M = 9.0
 # when stopped: it spans from 0.3 m to 2.0 m behind the stopped front bumper.
 LOOP_FROM_M, LOOP_TO_M = 0.3, 2.0
 
-PHASES = ("empty", "arriving", "stopped", "leaving")
-
 # Purposes of the generators derived from a scene's seed, so that they never share a stream.
-PURPOSE_LANE, PURPOSE_SLOT, PURPOSE_FRAME = 0, 1, 2
+PURPOSE_LANE, PURPOSE_SLOT, PURPOSE_FRAME, PURPOSE_VEHICLE = 0, 1, 2, 3
 
 
 def lane_key(lane_id: str) -> int:

@@ -18,6 +18,8 @@ from edge.synthetic.timeline import LOOP_FROM_M, LOOP_TO_M
 from edge.synthetic.vehicles import Part
 
 LANE_HALF_M = 1.8
+# The booth island starts (its kerb) where the lane ends, on the driver's side (+x).
+ISLAND_X_M = LANE_HALF_M
 KERB_M = 0.15
 ISLAND_WIDTH_M = 2.3
 NEIGHBOUR_LANE_M = 3.6
@@ -37,12 +39,6 @@ _GRASS: BGR_F = (60, 110, 85)
 class LaneWorld:
     stop_z: float  # world z of a stopped car's front bumper
     seed: int  # skyline and texture
-
-    @property
-    def island_x(self) -> float:
-        """Where the booth island starts (its kerb), on the driver's side (+x)."""
-        return LANE_HALF_M
-
 
 def _texture(seed: int, size: int = 256) -> np.ndarray:
     return np.random.default_rng(seed).random((size, size), dtype=np.float32)
@@ -69,9 +65,9 @@ def _ground(world: LaneWorld, x: np.ndarray, z: np.ndarray) -> np.ndarray:
     color = np.empty((len(x), 3), np.float32)
     color[:] = _GRASS
     rel_z = z - world.stop_z
-    island0, island1 = world.island_x + KERB_M, world.island_x + KERB_M + ISLAND_WIDTH_M
+    island0, island1 = ISLAND_X_M + KERB_M, ISLAND_X_M + KERB_M + ISLAND_WIDTH_M
     far_lane0 = -LANE_HALF_M - NEIGHBOUR_LANE_M
-    asphalt = (x > far_lane0) & (x < world.island_x)
+    asphalt = (x > far_lane0) & (x < ISLAND_X_M)
     color[asphalt] = _ASPHALT
     color[(x > far_lane0) & (x < -LANE_HALF_M)] = _NEIGHBOUR_ASPHALT
     color[(x >= island1) & (x < island1 + NEIGHBOUR_LANE_M)] = _NEIGHBOUR_ASPHALT
@@ -80,7 +76,7 @@ def _ground(world: LaneWorld, x: np.ndarray, z: np.ndarray) -> np.ndarray:
     joints = (np.abs((z % 1.0) - 0.5) > 0.48) | (np.abs(((x - island0) % 1.15) - 0.57) > 0.55)
     color[concrete] = _CONCRETE
     color[concrete & joints] = (120, 124, 126)
-    color[((x >= world.island_x) & (x < island0)) | ((x >= island1 - KERB_M) & (x < island1))] = _KERB
+    color[((x >= ISLAND_X_M) & (x < island0)) | ((x >= island1 - KERB_M) & (x < island1))] = _KERB
     # Lane edge on the far side, dashes between the neighbouring lanes.
     color[np.abs(x + LANE_HALF_M) < 0.07] = _PAINT_WHITE
     dashes = (np.abs(x - (far_lane0 + 0.1)) < 0.07) & ((z % 6.0) < 3.0)
@@ -129,9 +125,9 @@ def _sky(world: LaneWorld, dirs: np.ndarray, night: bool) -> np.ndarray:
 
 def _streetlights(world: LaneWorld, x: np.ndarray, z: np.ndarray) -> np.ndarray:
     light = np.full(len(x), 0.14, np.float32)
-    for lx, lz, strength in ((world.island_x + 1.2, world.stop_z - 1.0, 0.75), (world.island_x + 1.2,
+    for lx, lz, strength in ((ISLAND_X_M + 1.2, world.stop_z - 1.0, 0.75), (ISLAND_X_M + 1.2,
                              world.stop_z + 14.0, 0.6), (-LANE_HALF_M - 4.0, world.stop_z + 28.0, 0.55),
-                             (world.island_x + 1.2, world.stop_z + 40.0, 0.5)):
+                             (ISLAND_X_M + 1.2, world.stop_z + 40.0, 0.5)):
         light += strength * np.exp(-((x - lx) ** 2 + (z - lz) ** 2) / (2 * 3.5**2))
     return light
 
@@ -179,7 +175,7 @@ def _box(x0: float, x1: float, y0: float, y1: float, z0: float, z1: float, color
 
 def booth_parts(world: LaneWorld) -> list[Part]:
     """The officer's booth on the island, the barrier housing at the stop line, a canopy column."""
-    ix = world.island_x + KERB_M
+    ix = ISLAND_X_M + KERB_M
     z = world.stop_z
     parts = _box(ix + 0.5, ix + 2.0, 0.0, 2.7, z - 0.2, z + 3.2, (200, 196, 190), "booth")
     # The booth's lane-side window, lit from inside at night.
