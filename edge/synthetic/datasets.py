@@ -28,6 +28,10 @@ from edge.synthetic.world import background
 _FRAMES_PER_RIG = 8
 _NIGHT_SHARE = 0.3
 _PLACEMENT_TRIES = 20
+# Plate widths in the team's real frames run from about 55 to 300 px.
+_PLATE_WIDTH_PX = (45.0, 280.0)
+# Closest the car's front comes to the plate camera.
+_NEAREST_M = 2.5
 
 
 def _regions(regions: Iterable[str] | None) -> tuple[str, ...]:
@@ -57,9 +61,13 @@ def write_plate_frames(directory: str | Path, count: int, seed: int,
         visit = random_visit(rng, plan, i, region)
         visit = dataclasses.replace(visit, yaw_deg=float(rng.uniform(-15, 15)), stop_offset_m=0.0)
         assets = build_assets(visit)
+        plate_width_m = visit.plate.size_m[0]
         for _ in range(_PLACEMENT_TRIES):
-            # From far down the lane to just past the stopping point.
-            travel = float(rng.uniform(-14.0, 0.8))
+            # Plates from small and far to large and near, as in real camera frames: pick the
+            # plate's width in pixels, then where the car must be for it.
+            width_px = float(np.exp(rng.uniform(np.log(_PLATE_WIDTH_PX[0]), np.log(_PLATE_WIDTH_PX[1]))))
+            depth = rig.plate_camera.focal_px * plate_width_m / width_px
+            travel = float(np.clip(rig.world.stop_z - depth, -14.0, rig.world.stop_z - _NEAREST_M))
             quad = plate_quad(rig, assets, *vehicle_pose(rig.world, visit, travel))
             if quad is not None:
                 break

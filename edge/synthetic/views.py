@@ -88,9 +88,19 @@ def _blur_region(frame: np.ndarray, polygons: list[np.ndarray], sigma: float) ->
     roi[:] = cv2.blendLinear(blurred, roi, mask, 1.0 - mask)
 
 
-def _motion_sigma(camera: PinholeCamera, speed: float, depth_m: float, night: bool) -> float:
-    exposure = _EXPOSURE_NIGHT_S if night else _EXPOSURE_DAY_S
-    return 0.5 * camera.focal_px * speed * exposure / max(depth_m, 0.5)
+def _motion_sigma(camera: PinholeCamera, rig: LaneRig, visit: Visit, m: Moment, points: np.ndarray) -> float:
+    """Blur from the car moving while the shutter is open: how far `points` (car coordinates) move.
+
+    A car driving at the camera mostly grows rather than slides, so this is measured in the
+    image, not taken from the speed alone.
+    """
+    exposure = _EXPOSURE_NIGHT_S if visit.night else _EXPOSURE_DAY_S
+    travel = m.travel_m + visit.stop_offset_m
+    before = _project_all_in_front(camera, points, *vehicle_pose(rig.world, visit, travel))
+    after = _project_all_in_front(camera, points, *vehicle_pose(rig.world, visit, travel + m.speed * exposure))
+    if before is None or after is None:
+        return _MAX_BLUR_SIGMA
+    return float(np.linalg.norm(after - before, axis=1).max()) / 2
 
 
 def render_plate_view(frame: np.ndarray, rig: LaneRig, visit: Visit, assets: VisitAssets, m: Moment,
@@ -104,7 +114,7 @@ def render_plate_view(frame: np.ndarray, rig: LaneRig, visit: Visit, assets: Vis
     if quad is not None:
         warp_texture(frame, assets.plate, quad)
     depth = float(cam.to_camera(translation[None])[0, 2])
-    sigma = float(np.hypot(visit.focus_sigma, _motion_sigma(cam, m.speed, depth, visit.night)))
+    sigma = float(np.hypot(visit.focus_sigma, _motion_sigma(cam, rig, visit, m, assets.plate_corners)))
     _blur_region(frame, drawn, sigma)
     if visit.night and drawn:
         lamps = _project_all_in_front(cam, assets.headlights, rotation, translation)
@@ -133,7 +143,5 @@ def render_face_view(frame: np.ndarray, rig: LaneRig, visit: Visit, assets: Visi
         # The driver shows only through the open window: paint no further than its outline.
         warp_texture(frame, assets.driver, driver, clip=bounding_box(window, cam.width, cam.height, pad=2))
     outside = draw_parts(frame, cam, assets.outside_parts, rotation, translation, visit.night)
-    depth = float(np.linalg.norm(cam.position[[0, 2]] - translation[[0, 2]]))
-    sigma = _motion_sigma(cam, m.speed, max(depth, 1.5), visit.night)
-    _blur_region(frame, inside + outside, sigma)
+    _blur_region(frame, inside + outside, _motion_sigma(cam, rig, visit, m, assets.driver_corners))
     add_sensor_noise(frame, visit.night, rng)
