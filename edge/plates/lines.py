@@ -229,17 +229,69 @@ def line_below(line: TextLine, lines: list[TextLine]) -> TextLine | None:
     return None
 
 
-def cut_line(gray: np.ndarray, line: TextLine, height: int, stretch: float,
-             margin_x: float = 0.15, margin_y: float = 0.15) -> np.ndarray:
-    """The line's band, rotated level and scaled to `height` px (widened by `stretch`)."""
+def _band_transform(line: TextLine, height: int, margin_x: float, margin_y: float,
+                    stretch: float = 1.0) -> tuple[np.ndarray, int]:
+    """Affine map from the image to the line's straightened band `height` px high, and its width."""
     quad = line.quad(margin_x, margin_y)
     band_height = float(np.linalg.norm(quad[3] - quad[0]))
     band_length = float(np.linalg.norm(quad[1] - quad[0]))
-    scale = height / band_height
-    width = max(8, round(band_length * scale * stretch))
+    width = max(8, round(band_length * height / band_height * stretch))
     target = np.array([[0, 0], [width, 0], [width, height]], dtype=np.float32)
-    transform = cv2.getAffineTransform(quad[:3], target)
-    shrinking = scale < 1
+    return cv2.getAffineTransform(quad[:3], target), width
+
+
+def extend_ends(gray: np.ndarray, line: TextLine, reach: float = 2.0, max_steps: int = 2) -> TextLine:
+    """The line with glyphs added at either end that the row search missed.
+
+    A character at a plate's edge often touches the plate frame or a picture and so was not a
+    glyph on its own. In a band cut tightly around the row it stands alone again: take ink
+    shapes there as full-height glyphs when they sit within a glyph's gap of the row's ends.
+    """
+    height = 48
+    transform, width = _band_transform(line, height, reach, 0.02)
+    band = cv2.warpAffine(gray, transform, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    threshold = cv2.THRESH_BINARY_INV if line.dark_on_light else cv2.THRESH_BINARY
+    _, binary = cv2.threshold(band, 0, 255, threshold | cv2.THRESH_OTSU)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    scale = width / (line.right - line.left + 2 * reach * line.height)
+    left = reach * line.height * scale
+    right = width - left
+    pitch = (right - left) / max(1, len(line.glyphs))
+    # Glyph widths of the row, in band pixels: an added shape must not be wider than the widest.
+    widest = max(g[2] for g in line.glyphs) * scale * float(np.cos(np.arctan(line.slope)))
+    shapes = [(x, w) for x, _, w, h, _ in stats[1:]
+              if h >= 0.75 * height and 0.1 * height <= w <= min(1.1 * height, 1.25 * widest)]
+    added: list[tuple[float, float]] = []
+    for _ in range(max_steps):
+        grew = False
+        for x, w in shapes:
+            if right - 0.2 * pitch <= x <= right + 0.8 * pitch and x + w > right:
+                added.append((x, w))
+                right, grew = x + w, True
+            elif left - 0.8 * pitch <= x + w <= left + 0.2 * pitch and x < left:
+                added.append((x, w))
+                left, grew = x, True
+        if not grew:
+            break
+    if not added:
+        return line
+    inverse = cv2.invertAffineTransform(transform)
+    glyphs = list(line.glyphs)
+    for x, w in added:
+        corners = np.array([[x, 0, 1], [x + w, 0, 1], [x + w, height, 1], [x, height, 1]], dtype=np.float64)
+        points = corners @ inverse.T
+        x0, y0 = points.min(axis=0)
+        x1, y1 = points.max(axis=0)
+        glyphs.append((int(x0), int(y0), max(1, int(x1 - x0)), max(1, int(y1 - y0))))
+    glyphs.sort(key=lambda g: g[0])
+    return TextLine(tuple(glyphs), line.height, line.slope, line.intercept, line.dark_on_light)
+
+
+def cut_line(gray: np.ndarray, line: TextLine, height: int, stretch: float,
+             margin_x: float = 0.15, margin_y: float = 0.15) -> np.ndarray:
+    """The line's band, rotated level and scaled to `height` px (widened by `stretch`)."""
+    transform, width = _band_transform(line, height, margin_x, margin_y, stretch)
+    shrinking = transform[0, 0] ** 2 + transform[1, 0] ** 2 < 1
     return cv2.warpAffine(gray, transform, (width, height),
                           flags=cv2.INTER_LINEAR if shrinking else cv2.INTER_CUBIC,
                           borderMode=cv2.BORDER_REPLICATE)

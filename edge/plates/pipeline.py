@@ -10,7 +10,7 @@ import numpy as np
 
 from edge.config import PlatesConfig
 from edge.plates.formats import BUILTIN_REGIONS, Decoded, RegionFormat, read_plate, read_two_line_plate
-from edge.plates.lines import LineSearch, TextLine, cut_line, find_lines, line_below, main_lines
+from edge.plates.lines import LineSearch, TextLine, cut_line, extend_ends, find_lines, line_below, main_lines
 from edge.plates.localiser import LocaliserSettings, PlateLocaliser, Roi
 from edge.plates.ocr import LINE_HEIGHT, PlateRecogniser, shared_recogniser
 from edge.plates.reads import FrameRead, as_quad
@@ -109,6 +109,7 @@ class PlateReader:
 
     def _read_line(self, gray: np.ndarray, line: TextLine, rows: list[TextLine], regions: list[RegionFormat],
                    timestamp: float) -> FrameRead | None:
+        line = extend_ends(gray, line)
         crop = cut_line(gray, line, LINE_HEIGHT, self.settings.stretch)
         probs = self._recogniser.probabilities(crop)
         second = line_below(line, rows) if any(r.two_line_patterns for r in regions) else None
