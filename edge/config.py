@@ -259,8 +259,9 @@ class FacesConfig(StrictModel):
     # `edge faces calibrate DIR --target-fmr 0.001` on a labelled set, never tuned per test set.
     threshold: float = Field(default=0.93, gt=-1, lt=1)
     # HOG detection runs on the frame scaled by detect_scale: it finds faces from about 80 px
-    # (after scaling, times 2 per upsample step), so 0.5 suits faces of 160 px and more.
-    detect_scale: float = Field(default=0.5, gt=0, le=2)
+    # (after scaling, halved per upsample step): 0.7 found every face of the synthetic lane (106-134 px
+    # wide), 0.5 only three in four (`edge bench face-frames` measures it).
+    detect_scale: float = Field(default=0.7, gt=0, le=2)
     detect_upsample: int = Field(default=0, ge=0, le=2)
     # The stronger, slower CNN detector runs (at this scale) only when HOG finds nothing in a frame
     # that should hold a face.

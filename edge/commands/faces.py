@@ -49,6 +49,14 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
     faces.add_argument("--config", default=str(DEFAULT_CONFIG), help="config whose [faces] settings are measured")
     faces.set_defaults(func=_bench_faces)
 
+    frames = bench_sub.add_parser(
+        "face-frames", help="detection + quality per 1280x720 frame of the synthetic lane, encoding per face"
+    )
+    frames.add_argument("--frames", type=int, default=40)
+    frames.add_argument("--seed", type=int, default=1)
+    frames.add_argument("--config", default=str(DEFAULT_CONFIG))
+    frames.set_defaults(func=_bench_frames)
+
     search = bench_sub.add_parser("search", help="1:N search latency and recall at N enrolled templates")
     search.add_argument("--size", type=int, required=True, help="number of enrolled templates")
     search.add_argument("--queries", type=int, default=1000)
@@ -141,6 +149,14 @@ def _bench_faces(args: argparse.Namespace) -> int:
         print(f"cannot benchmark: {exc}")
         return 2
     print(json.dumps(result))
+    return 0
+
+
+def _bench_frames(args: argparse.Namespace) -> int:
+    from edge.faces.frames_bench import run
+
+    config = load_for_command(args.config)
+    print(json.dumps(run(config.faces, args.frames, args.seed)))
     return 0
 
 

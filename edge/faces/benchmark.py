@@ -84,15 +84,22 @@ def _scores(encoded: dict[str, EncodedImage], pairs: list[tuple[str, str]]) -> t
 
 
 def verification(folder: Path, config: FacesConfig, *, all_impostors: bool, target_fmr: float = 0.001) -> dict:
-    pairs = read_pairs(folder)
-    identities = pair_identities(pairs)
-    genuine_pairs = [(p.first, p.second) for p in pairs if p.same]
-    if all_impostors:
-        impostor_pairs = [
-            (a, b) for a, b in itertools.combinations(sorted(identities), 2) if identities[a] != identities[b]
-        ]
+    """On pairs.tsv; a folder with only identities.csv is compared all against all."""
+    if not (folder / "pairs.tsv").is_file() and (folder / "identities.csv").is_file():
+        identities = read_identities(folder)
+        every = list(itertools.combinations(identities, 2))
+        genuine_pairs = [(a, b) for a, b in every if identities[a] == identities[b]]
+        impostor_pairs = [(a, b) for a, b in every if identities[a] != identities[b]]
     else:
-        impostor_pairs = [(p.first, p.second) for p in pairs if not p.same]
+        pairs = read_pairs(folder)
+        identities = pair_identities(pairs)
+        genuine_pairs = [(p.first, p.second) for p in pairs if p.same]
+        if all_impostors:
+            impostor_pairs = [
+                (a, b) for a, b in itertools.combinations(sorted(identities), 2) if identities[a] != identities[b]
+            ]
+        else:
+            impostor_pairs = [(p.first, p.second) for p in pairs if not p.same]
     encoded = encode_images(folder, sorted(identities), config)
     return verification_result(encoded, genuine_pairs, impostor_pairs, config.threshold, target_fmr)
 

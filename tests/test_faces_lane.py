@@ -1,0 +1,45 @@
+"""Faces at lane scale: the synthetic lane's face camera (the astronaut at a car window, 1280x720)."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.config import FacesConfig
+from edge.faces.detection import FaceDetector
+from edge.faces.encoding import FaceEncoder
+from edge.faces.frames_bench import lane_face_frames, overlap
+from edge.faces.fusion import build_template
+from edge.faces.observe import FaceObserver
+from edge.faces.stills import still_observer, still_template
+from edge.faces.verification import verify
+from tests import faces_images as img
+
+CONFIG = FacesConfig()
+
+
+@pytest.fixture(scope="module")
+def observations():
+    """Every face found in eight frames of the synthetic lane, with the true box of each frame."""
+    observer = FaceObserver(CONFIG, FaceDetector.for_frames(CONFIG))
+    return [
+        (truth, observer.observe(rgb, frame_time=float(n)))
+        for n, (truth, rgb) in enumerate(lane_face_frames(8, seed=1))
+    ]
+
+
+def test_configured_scale_finds_the_driver_in_every_frame(observations):
+    assert len(observations) == 8
+    for truth, faces in observations:
+        assert faces, f"no face found where the scene put one at {truth}"
+        assert overlap((faces[0].box.left, faces[0].box.top, faces[0].box.width, faces[0].box.height), truth) > 0.3
+        assert faces[0].detector == "hog"
+
+
+def test_driver_matches_the_document_portrait_after_fusion(observations):
+    encoder = FaceEncoder(CONFIG.mirror, CONFIG.jitters)
+    live = build_template([faces[0] for _, faces in observations], encoder, CONFIG.best_frames)
+    assert live.frames == CONFIG.best_frames
+    portrait = still_template(img.astronaut(), still_observer(CONFIG), encoder, gated=False)
+    someone_else = still_template(img.hopper(), still_observer(CONFIG), encoder, gated=False)
+    assert verify(live, portrait, CONFIG.threshold, "document").match
+    assert not verify(live, someone_else, CONFIG.threshold, "document").match
