@@ -122,9 +122,15 @@ def test_cameras_rendering_in_parallel_threads_get_the_same_frames():
         assert {key: digest(job.result(timeout=60)) for key, job in jobs.items()} == expected
 
 
-def test_unknown_camera_is_refused_by_name(scene):
+def test_unknown_camera_and_impossible_times_are_refused_by_name(scene):
     with pytest.raises(ValueError, match="rear"):
         scene.render("rear", T0)
+    with pytest.raises(ValueError, match="finite"):
+        scene.render("plate", float("nan"))
+    with pytest.raises(ValueError, match="finite"):
+        scene.truth_at(float("inf"))
+    with pytest.raises(ValueError, match="at most"):
+        scene.document_presented(T0, T0 + 10 * 86_400)
 
 
 # --- timeline ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ in the product may read it to make a decision.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,6 +36,8 @@ from hardware.mrz import TravelDocument
 
 PLATE_CAMERA, FACE_CAMERA = "plate", "face"
 CAMERAS = (PLATE_CAMERA, FACE_CAMERA)
+# A day of documents: a longer window is a caller's mistake, not a request worth 4000 slots.
+_MAX_DOCUMENT_WINDOW_S = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class Scene:
             return self._backgrounds[key]
 
     def truth_at(self, t: float) -> SceneTruth:
-        plan = self.plan(slot_index(t, self.lane_id))
+        plan = self.plan(slot_index(_finite(t), self.lane_id))
         m = moment(plan, t)
         visit = self.visit(plan.slot) if m.phase != "empty" else None
         if visit is None:
@@ -126,7 +129,7 @@ class Scene:
         """The camera's 1280x720 BGR frame at time t; the same (camera, t) gives the same frame."""
         if camera not in CAMERAS:
             raise ValueError(f"unknown camera {camera!r}; the scene has {', '.join(CAMERAS)}")
-        plan = self.plan(slot_index(t, self.lane_id))
+        plan = self.plan(slot_index(_finite(t), self.lane_id))
         m = moment(plan, t)
         frame = self.background(camera, plan.night).copy()
         rng = generator(self.seed, self.lane_id, PURPOSE_FRAME, CAMERAS.index(camera),
@@ -144,6 +147,9 @@ class Scene:
 
     def document_presented(self, t0: float, t1: float) -> list[tuple[float, tuple[str, str]]]:
         """Passports handed to the reader in [t0, t1): (time, the two MRZ lines), in time order."""
+        if _finite(t1) - _finite(t0) > _MAX_DOCUMENT_WINDOW_S:
+            raise ValueError(
+                f"asked for documents over {t1 - t0:.0f} s; at most {_MAX_DOCUMENT_WINDOW_S:.0f} s at once")
         events = []
         for slot in range(slot_index(t0, self.lane_id), slot_index(t1, self.lane_id) + 1):
             plan = self.plan(slot)
@@ -152,6 +158,12 @@ class Scene:
                 if visit is not None:
                     events.append((plan.document_at, visit.traveller.mrz))
         return events
+
+
+def _finite(t: float) -> float:
+    if not math.isfinite(t):
+        raise ValueError(f"scene time must be a finite number of seconds, got {t!r}")
+    return t
 
 
 @lru_cache(maxsize=32)
