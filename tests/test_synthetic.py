@@ -200,6 +200,8 @@ def test_plate_text_outside_the_region_format_is_refused():
         render_plate("B123", "de", np.random.default_rng(1))
     with pytest.raises(ValueError, match="xx"):
         random_plate_text("xx", np.random.default_rng(1))
+    with pytest.raises(ValueError, match="two-line"):
+        render_plate("AB123CD", "fr", np.random.default_rng(1), two_line=True)
 
 
 def test_two_line_plates_stack_their_characters():

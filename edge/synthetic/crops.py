@@ -85,7 +85,9 @@ def render_plate(text: str, region: str, rng: np.random.Generator, *, look: Crop
     if not fmt.matches(text):
         raise ValueError(f"plate {text!r} is not a valid {fmt.name} plate ({', '.join(fmt.patterns)})")
     spec = random_plate_spec(text, region, rng)
-    spec = PlateSpec(text, region, spec.two_line if two_line is None else two_line and fmt.has_two_line,
+    if two_line and not fmt.has_two_line:
+        raise ValueError(f"{fmt.name} ({region}) issues no two-line plates")
+    spec = PlateSpec(text, region, spec.two_line if two_line is None else two_line,
                      spec.with_header if with_header is None else with_header)
     look = look or random_crop_look(rng)
     plate = draw_plate(spec, px_per_mm=1.0)
