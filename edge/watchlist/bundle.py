@@ -38,7 +38,7 @@ MAX_BODY_LINE = 1024 * 1024  # a person with 32 face templates is ~25 kB
 _READ_CHUNK = 1 << 20
 LIST_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_DECODE_JSON = json.JSONDecoder().decode  # on str: skips json.loads' encoding sniffing per line
+_DECODE_JSON = json.JSONDecoder().raw_decode  # on str: skips json.loads' encoding sniffing per line
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,9 +214,13 @@ def iter_body(bundle: SignedBundle) -> Iterator[tuple[int, Any]]:
         for part in parts:
             line_no += 1
             try:
-                yield line_no, _DECODE_JSON(part.decode())
+                text = part.decode()
+                value, end = _DECODE_JSON(text)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise Refused(Refusal.MALFORMED, f"body line {line_no} is not JSON ({exc})") from None
+            if end != len(text):
+                raise Refused(Refusal.MALFORMED, f"body line {line_no} has data after its JSON value")
+            yield line_no, value
 
     for chunk in _body_chunks(bundle):
         h.update(chunk)

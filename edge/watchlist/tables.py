@@ -78,7 +78,7 @@ def insert_faces_sql(gen: int) -> str:
 
 
 def row(record: Record) -> tuple:
-    common = (record.reason, record.action.value, record.valid_from, record.valid_until, record.source)
+    common = (record.reason, record.action, record.valid_from, record.valid_until, record.source)
     if isinstance(record, PlateRecord):
         return (record.id, record.plate, normalize.plate_skeleton(record.plate), record.region, *common)
     if isinstance(record, DocumentRecord):
