@@ -100,12 +100,20 @@ BUILTIN_REGIONS: dict[str, RegionFormat] = {
         RegionFormat("pl", "Poland", ("LLDDDDD", "LLDDDLL", "LLLDDDD", "LLLDDLL"), max_length=8, free=False),
         RegionFormat("hr", "Croatia", ("LLDDDLL", "LLDDDDLL", "LLDDDL", "LLDDDDL"), max_length=8, free=False),
         RegionFormat("no", "Norway", ("LLDDDDD",), max_length=7, free=False),
-        # Any European plate: national formats vary too much for positions, but lengths do not.
-        RegionFormat("eu", "Europe (any country)", min_length=4, max_length=8),
         # Brazil: the old grey plates (LLL-DDDD) and Mercosul (LLL D L DD, two-line on motorcycles).
         RegionFormat("br", "Brazil", ("LLLDDDD", "LLLDLDD", "LLL/DLDD"), min_length=7, max_length=7, free=False),
     )
 }
+
+
+_EUROPEAN = ("de", "fr", "it", "es", "gb", "nl", "pl", "hr", "no")
+# Any European plate: the national formats' patterns, single-line, each a preference (not a rule:
+# other countries' plates are read freely within the usual lengths).
+BUILTIN_REGIONS["eu"] = RegionFormat(
+    "eu", "Europe (any country)",
+    tuple(dict.fromkeys(p for code in _EUROPEAN for p in BUILTIN_REGIONS[code].patterns if "/" not in p)),
+    min_length=4, max_length=8,
+)
 
 
 @dataclass(frozen=True)
@@ -215,7 +223,7 @@ def read_free(seen: list[Segment], region: RegionFormat) -> Decoded | None:
 
 # A pattern reading is preferred to a free one unless it is this much less likely (log units):
 # positions resolve look-alikes, so a plate that fits the format is the better explanation.
-PATTERN_PREFERENCE = np.log(20.0)
+PATTERN_PREFERENCE = np.log(4.0)
 
 
 def read_plate(probs: np.ndarray, region: RegionFormat) -> Decoded | None:
