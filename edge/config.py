@@ -328,6 +328,14 @@ class WatchlistConfig(StrictModel):
     # A size budget for the cache database: past it an apply fails like on a full disk (and is refused).
     max_db_mb: int | None = Field(default=None, gt=0)
 
+    @field_validator("sources")
+    @classmethod
+    def _urls_or_absolute_folders(cls, sources: list[str]) -> list[str]:
+        for source in sources:
+            if not source.startswith(("http://", "https://", "/")):
+                raise ValueError(f"{source!r} must be an http(s):// URL or an absolute folder path")
+        return sources
+
     @field_validator("trusted_keys")
     @classmethod
     def _unique_key_ids(cls, keys: list[WatchlistKey]) -> list[WatchlistKey]:

@@ -239,3 +239,22 @@ def test_sync_results_carry_what_an_audit_record_needs(tmp_path, authority, stor
     with pytest.raises(AttributeError):
         result.applied = False  # frozen: what was recorded stays recorded
     assert Path(full).exists()
+
+
+def test_a_partial_download_of_a_bundle_that_was_superseded_is_dropped(tmp_path, store):
+    authority = Authority(tmp_path / "authority", keep_deltas=1)
+    authority.full("vehicles", [plate("V1", "ABC123")])
+    server = StaticServer(authority.out)
+    syncer, _ = _http_syncer(store, authority, server.url, tmp_path)
+    syncer.sync_once()
+    d2 = authority.delta("vehicles", many_plates(2000))
+    server.cut[d2.relative_to(authority.out).as_posix()] = 1000
+    assert _outcomes(syncer.sync_once())[0][2] == "truncated"
+    downloads = tmp_path / "edge" / "downloads"
+    assert [p.name for p in downloads.rglob("*.part")] == ["vehicles__delta-00000001-00000002.wlb.part"]
+    authority.delta("vehicles", [plate("V3", "NEW333")])
+    authority.full("vehicles", [plate("V1", "ABC123")])  # prunes both deltas (keep_deltas=1)
+    authority.close()
+    assert _outcomes(syncer.sync_once()) == [("vehicles/full-00000004.wlb", True, None)]
+    server.close()
+    assert sorted(p.name for p in downloads.rglob("*") if p.is_file()) == ["index.json", "index.json.validators"]

@@ -126,7 +126,16 @@ class HttpSource:
             data = self._client.get_cached(urljoin(self.base_url, INDEX_NAME), self._dir / INDEX_NAME)
         except TransferError as exc:
             raise SourceError(str(exc)) from None
-        return parse_index(data, self.base_url + INDEX_NAME)
+        offers = parse_index(data, self.base_url + INDEX_NAME)
+        self._forget_all_but(offers)
+        return offers
+
+    def _forget_all_but(self, offers: list[Offer]) -> None:
+        """Drop partial downloads of bundles the server no longer offers (superseded while we were offline)."""
+        keep = {self._local(o).name for o in offers}
+        for path in self._dir.iterdir():
+            if not path.name.startswith(INDEX_NAME) and path.name.split(".wlb")[0] + ".wlb" not in keep:
+                path.unlink(missing_ok=True)
 
     def _local(self, offer: Offer) -> Path:
         return self._dir / offer.file.replace("/", "__")
