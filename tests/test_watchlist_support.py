@@ -3,7 +3,10 @@ bundles, record builders, and a real static HTTP server with ETag, conditional G
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import ipaddress
+import ssl
 import threading
 import time
 from collections.abc import Iterable
@@ -11,6 +14,11 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from edge.watchlist.bundle import BodyWriter, Manifest, write_bundle
 from edge.watchlist.keys import Keyring, TrustedKey, generate_private_key, public_key_text
@@ -90,7 +98,7 @@ class StaticServer:
     Last-Modified, If-None-Match (304), Range with If-Range (206). `cut[path] = n` makes the next
     response for `path` promise the whole file but stop after n bytes and drop the connection."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, tls: ssl.SSLContext | None = None):
         self.root = root
         self.requests: list[tuple[str, int, dict[str, str]]] = []  # (path, status, request headers)
         self.cut: dict[str, int] = {}
@@ -106,7 +114,10 @@ class StaticServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._httpd.server_address[1]}/"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
 
@@ -203,3 +214,29 @@ def forge(
     write_bundle(path, manifest, authority.key_id, authority.key, body.path)
     body.path.unlink()
     return path
+
+
+def self_signed_tls(folder: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context for 127.0.0.1 with a fresh self-signed certificate, and that certificate's file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "watchlist test server")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "server.crt", folder / "server.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context, cert_file

@@ -22,6 +22,7 @@ from tests.test_watchlist_support import (
     forge,
     many_plates,
     plate,
+    self_signed_tls,
     versions,
 )
 
@@ -258,3 +259,20 @@ def test_a_partial_download_of_a_bundle_that_was_superseded_is_dropped(tmp_path,
     assert _outcomes(syncer.sync_once()) == [("vehicles/full-00000004.wlb", True, None)]
     server.close()
     assert sorted(p.name for p in downloads.rglob("*") if p.is_file()) == ["index.json", "index.json.validators"]
+
+
+def test_https_with_the_crossing_s_own_ca_file(tmp_path, authority, store):
+    authority.full("vehicles", [plate("V1", "ABC123")])
+    tls, cert = self_signed_tls(tmp_path)
+    server = StaticServer(authority.out, tls=tls)
+    try:
+        assert server.url.startswith("https://")
+        untrusted = HttpSource(server.url, tmp_path / "dl", _client())
+        [report] = Syncer(store, [untrusted], authority.keyring()).sync_once()
+        assert "CERTIFICATE_VERIFY_FAILED" in report.error and versions(store) == {}
+        trusted = HttpSource(server.url, tmp_path / "dl", HttpClient(timeout_s=30, ca_file=cert, max_bytes=1 << 20))
+        assert _outcomes(Syncer(store, [trusted], authority.keyring()).sync_once()) == [
+            ("vehicles/full-00000001.wlb", True, None)
+        ]
+    finally:
+        server.close()
