@@ -52,7 +52,7 @@ $(VENV)/.run-installed: pyproject.toml constraints.txt | $(BIN)/python
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.run-installed
-	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[test,export]"
 	touch $@
 
 models: $(VENV)/.run-installed
