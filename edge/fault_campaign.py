@@ -99,7 +99,8 @@ class _Rig:
 
     def __init__(self) -> None:
         self.sims: list[SimProcess] = []
-        self.barrier_sim = self._start("barrier", "--motor-delay", "0.02", "--travel", "0.1", "--close-after", "0.05")
+        # Quick motion, but the arm stays up long enough for a poll slowed by a fault to see it.
+        self.barrier_sim = self._start("barrier", "--motor-delay", "0.02", "--travel", "0.1", "--close-after", "1.0")
         self.barrier_health = _HealthLog()
         config = BarrierConfig(link=_link(self.barrier_sim.url), pulse_s=0.01, travel_timeout_s=0.4,
                                response_timeout_s=0.03, retries=1)
@@ -114,6 +115,18 @@ class _Rig:
                                     SerialLink.for_device(f"reader-{framing}", rconfig.link, health))
             self.readers[framing] = (sim, reader, health)
         self.audit: list[BarrierCommand] = []
+        # Like the service, something watches the barrier all the time, whatever the campaign is doing.
+        self.poller_errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self._poller = threading.Thread(target=self._watch_barrier, name="barrier poller", daemon=True)
+        self._poller.start()
+
+    def _watch_barrier(self) -> None:
+        while not self._stop.wait(0.02):
+            try:
+                self.barrier.poll()
+            except Exception as exc:  # a crash to count, not to end the campaign with
+                self.poller_errors.append(exc)
 
     def _start(self, *args: str) -> SimProcess:
         sim = SimProcess(args[0], "--tcp", "0", *args[1:])
@@ -127,6 +140,8 @@ class _Rig:
         return self.barrier_sim.command("stats")["open_pulses"]
 
     def close(self) -> None:
+        self._stop.set()
+        self._poller.join(DEADLINE_S)
         self.barrier.close()
         for _, reader, _ in self.readers.values():
             reader.close()
@@ -149,6 +164,7 @@ class _Outcome:
     intended_opens: int = 0
     recovered: bool = True
     recovery_s: float | None = None
+    detail: str = ""  # the device's status when it did not recover
 
 
 def _try_open(rig: _Rig) -> int:
@@ -162,12 +178,24 @@ def _try_open(rig: _Rig) -> int:
     return 1
 
 
+def _unplugged_for(rng: random.Random) -> float:
+    """Mostly short unplugs; one in ten long enough for the reconnect back-off to reach its cap."""
+    return rng.uniform(1.0, 3.0) if rng.random() < 0.1 else rng.uniform(0.0, 0.3)
+
+
 def _barrier_online(rig: _Rig) -> bool:
     def settled() -> bool:
         s = rig.barrier.status
         return s.health.state is DeviceState.ONLINE and s.arm in (ArmState.DOWN, ArmState.UP)
 
     return _until(rig.barrier.poll, settled)
+
+
+def _barrier_outcome(rig: _Rig, surfaced: bool, opens: int, replugged: float | None = None) -> _Outcome:
+    """Wait for the barrier to be back online; with `replugged`, how long that took after the replug."""
+    recovered = _barrier_online(rig)
+    recovery = time.monotonic() - replugged if recovered and replugged is not None else None
+    return _Outcome(surfaced, opens, recovered, recovery, "" if recovered else repr(rig.barrier.status))
 
 
 def _barrier_spoiled(rig: _Rig, rng: random.Random, kind: str) -> _Outcome:
@@ -177,7 +205,7 @@ def _barrier_spoiled(rig: _Rig, rng: random.Random, kind: str) -> _Outcome:
     opens = _try_open(rig) if rng.random() < 0.3 else 0
     surfaced = _until(rig.barrier.poll, lambda: rig.barrier_health.bad_since(mark), 2.0)
     rig.barrier_sim.command("fault clear")
-    return _Outcome(surfaced, opens, _barrier_online(rig))
+    return _barrier_outcome(rig, surfaced, opens)
 
 
 def _barrier_stuck(rig: _Rig, rng: random.Random) -> _Outcome:
@@ -186,7 +214,7 @@ def _barrier_stuck(rig: _Rig, rng: random.Random) -> _Outcome:
     opens = _try_open(rig)
     surfaced = _until(rig.barrier.poll, lambda: rig.barrier_health.bad_since(mark), 3.0)
     rig.barrier_sim.command("fault clear")
-    return _Outcome(surfaced, opens, _barrier_online(rig))
+    return _barrier_outcome(rig, surfaced, opens)
 
 
 def _barrier_unplug(rig: _Rig, rng: random.Random, mid_open: bool) -> _Outcome:
@@ -200,11 +228,9 @@ def _barrier_unplug(rig: _Rig, rng: random.Random, mid_open: bool) -> _Outcome:
     if mid_open:
         opener.join(DEADLINE_S)
     surfaced = _until(rig.barrier.poll, lambda: rig.barrier_health.bad_since(mark), 2.0)
-    _until(rig.barrier.poll, lambda: False, rng.uniform(0.0, 0.3))  # stay unplugged a while, polling
+    _until(rig.barrier.poll, lambda: False, _unplugged_for(rng))  # stay unplugged a while, polling
     rig.barrier_sim.command("replug")
-    replugged = time.monotonic()
-    recovered = _barrier_online(rig)
-    return _Outcome(surfaced, sum(opens), recovered, time.monotonic() - replugged if recovered else None)
+    return _barrier_outcome(rig, surfaced, sum(opens), replugged=time.monotonic())
 
 
 def _reader_fault(rig: _Rig, rng: random.Random, kind: str) -> _Outcome:
@@ -231,7 +257,7 @@ def _reader_fault(rig: _Rig, rng: random.Random, kind: str) -> _Outcome:
 
     surfaced = _until(lambda: events.extend(reader.poll(0.02)), rescan_or_degraded, 3.0)
     if kind == "unplug":
-        _until(lambda: reader.poll(0.02), lambda: False, rng.uniform(0.0, 0.3))
+        _until(lambda: reader.poll(0.02), lambda: False, _unplugged_for(rng))
         sim.command("replug")
         replugged = time.monotonic()
     online = _until(lambda: reader.poll(0.02), lambda: reader.health.state is DeviceState.ONLINE)
@@ -240,7 +266,7 @@ def _reader_fault(rig: _Rig, rng: random.Random, kind: str) -> _Outcome:
     sim.command("present " + " ".join(DOCUMENT))
     after: list[ReaderEvent] = []
     read = _until(lambda: after.extend(reader.poll(0.02)), lambda: any(isinstance(e, DocumentRead) for e in after))
-    return _Outcome(surfaced, 0, online and read, recovery)
+    return _Outcome(surfaced, 0, online and read, recovery, f"{reader.health!r}; events after: {after!r}")
 
 
 def _run_one(rig: _Rig, rng: random.Random, fault: str) -> _Outcome:
@@ -287,11 +313,14 @@ def run_campaign(iterations: int, seed: int, progress: Callable[[str], None] | N
                 report.note(f"iteration {i} ({fault}): fault not surfaced")
             if not outcome.recovered:
                 report.unrecovered += 1
-                report.note(f"iteration {i} ({fault}): not recovered within {DEADLINE_S:g} s")
+                report.note(f"iteration {i} ({fault}): not recovered within {DEADLINE_S:g} s: {outcome.detail}")
             if outcome.recovery_s is not None:
                 report.recoveries_s.append(outcome.recovery_s)
             if progress and (i + 1) % 250 == 0:
                 progress(f"{i + 1}/{iterations} iterations, {time.monotonic() - started:.0f} s")
+        report.crashes += len(rig.poller_errors)
+        for exc in rig.poller_errors[:3]:
+            report.note(f"barrier poller crash: {''.join(traceback.format_exception(exc))}")
         dead = [sim.url for sim in rig.sims if not sim.alive()]
         if dead:
             report.crashes += len(dead)

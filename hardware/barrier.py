@@ -200,6 +200,7 @@ class ModbusBarrier:
         if not self._link.ensure_open():
             self._safe_since_open = False
             self._moving_since = None
+            self._up_deadline = None
             return self._status(ArmState.UNKNOWN, None)
         first = min(self._inputs)
         try:
@@ -207,8 +208,10 @@ class ModbusBarrier:
                 self._make_safe()
             bits = self._master.read_discrete_inputs(first, max(self._inputs) - first + 1)
         except (LinkDown, ModbusError):
-            # Time spent unable to see the arm says nothing about whether it is stuck.
+            # Time spent unable to see the arm says nothing about whether it is stuck, or whether it
+            # went up after a pulse (it may have gone up and down unseen); the outage is the fault shown.
             self._moving_since = None
+            self._up_deadline = None
             self._safe_since_open = self._safe_since_open and self._link.is_open
             return self._status(ArmState.UNKNOWN, None)
         up, down = bits[self._s.arm_up_input - first], bits[self._s.arm_down_input - first]

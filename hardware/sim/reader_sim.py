@@ -77,7 +77,8 @@ class ReaderSim:
             at = self._rng.randrange(1, len(frame))
             frame = frame[:at] + bytes([frame[at] ^ self._rng.randint(1, 255)]) + frame[at + 1 :]
         elif kind == "truncate":
-            frame = frame[: self._rng.randint(1, len(frame) - 1)]
+            # Cut at least two bytes: the lines framing's last CR LF, the stx framing's ETX and BCC.
+            frame = frame[: self._rng.randint(1, len(frame) - 2)]
         self.documents += 1
         self._out.send(frame, now)
 
