@@ -8,7 +8,7 @@ import pytest
 from edge.config import FacesConfig
 from edge.faces import quality
 from edge.faces.encoding import FaceEncoder
-from edge.faces.fusion import NoUsableFace, best_observations, build_template, fuse
+from edge.faces.fusion import BestFrames, NoUsableFace, best_observations, build_template, fuse
 from edge.faces.stills import main_face, still_observer, still_template
 from edge.faces.verification import verify, verify_traveller
 from tests import faces_images as img
@@ -136,3 +136,15 @@ def test_enrolment_refuses_a_poor_photo_with_the_reason(observer, encoder):
 def test_fuse_rejects_nothing_to_fuse():
     with pytest.raises(ValueError, match="zero descriptors"):
         fuse(np.zeros((0, 128), np.float32))
+
+
+def test_best_frames_keeps_the_top_few_as_frames_stream_in(astronaut_frames):
+    best = BestFrames(2)
+    for face in astronaut_frames:
+        best.offer(face)
+    assert best.seen == len(astronaut_frames)
+    assert best.observations == best_observations(astronaut_frames, 2)
+    # The stream ended on the dark frame: the kiosk is told why it was not used.
+    assert best.last_problems == astronaut_frames[-1].quality.problems
+    best.offer(best.observations[0])
+    assert best.last_problems == ()

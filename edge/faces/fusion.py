@@ -37,6 +37,29 @@ def best_observations(observations: Iterable[FaceObservation], k: int) -> list[F
     return sorted(accepted, key=lambda o: o.quality.score, reverse=True)[:k]
 
 
+class BestFrames:
+    """The best few faces of one traveller so far, kept as frames stream in (memory stays at k chips),
+    and what was wrong with the latest refused face, for the kiosk to show while the traveller waits."""
+
+    def __init__(self, k: int):
+        self._k = k
+        self._kept: list[FaceObservation] = []
+        self.last_problems: tuple[str, ...] = ()
+        self.seen = 0
+
+    def offer(self, observation: FaceObservation) -> None:
+        self.seen += 1
+        if not observation.quality.accepted:
+            self.last_problems = observation.quality.problems
+            return
+        self.last_problems = ()
+        self._kept = sorted([*self._kept, observation], key=lambda o: o.quality.score, reverse=True)[: self._k]
+
+    @property
+    def observations(self) -> list[FaceObservation]:
+        return list(self._kept)
+
+
 def fuse(descriptors: np.ndarray) -> np.ndarray:
     """The unit-length mean of unit-length descriptors, shape (n, 128) -> (128,)."""
     if len(descriptors) == 0:

@@ -104,13 +104,18 @@ def index_kind(size: int, configured: str, exact_max: int) -> str:
     return "exact" if size <= exact_max else "hnsw"
 
 
+_BLOCK = 65_536  # rows gathered per block while reading templates, to bound the memory of the build
+
+
 def build_gallery(
     rows: Iterable[tuple[str, str, np.ndarray]], generation: int, *, kind: str = "auto", exact_max: int = 20_000
 ) -> Gallery:
     """A gallery from (template_id, person_id, vector) rows; vectors are made unit length."""
     template_ids: list[str] = []
     person_ids: list[str] = []
-    vectors: list[np.ndarray] = []
+    blocks: list[np.ndarray] = []
+    block = np.empty((_BLOCK, DIMENSIONS), np.float32)
+    filled = 0
     for template_id, person_id, vector in rows:
         vector = np.asarray(vector, dtype=np.float32)
         if vector.shape != (DIMENSIONS,) or not np.all(np.isfinite(vector)):
@@ -119,8 +124,15 @@ def build_gallery(
             )
         template_ids.append(template_id)
         person_ids.append(person_id)
-        vectors.append(vector)
-    matrix = unit(np.stack(vectors)) if vectors else np.zeros((0, DIMENSIONS), np.float32)
+        block[filled] = vector
+        filled += 1
+        if filled == _BLOCK:
+            blocks.append(block)
+            block, filled = np.empty((_BLOCK, DIMENSIONS), np.float32), 0
+    blocks.append(block[:filled])
+    matrix = np.concatenate(blocks) if len(blocks) > 1 else blocks[0].copy()
+    del blocks, block
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
     chosen = index_kind(len(matrix), kind, exact_max)
     index: VectorIndex = ExactIndex(matrix) if chosen == "exact" else HnswIndex(matrix)
     return Gallery(generation, tuple(template_ids), tuple(person_ids), chosen, index)

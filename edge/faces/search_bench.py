@@ -21,6 +21,11 @@ _PROBE_NOISE = 0.06  # per dimension; |noise| is about 0.68, so cosine to the so
 _EXACT_CHUNK = 65_536  # rows of the exact reference search at a time, to bound memory
 
 
+def _current_rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
 def _exact_top1(vectors: np.ndarray, probes: np.ndarray) -> np.ndarray:
     best_score = np.full(len(probes), -np.inf, dtype=np.float32)
     best_row = np.zeros(len(probes), dtype=np.int64)
@@ -40,10 +45,12 @@ def run(size: int, queries: int, kind: str, exact_max: int, seed: int = 0) -> di
     sources = rng.integers(0, size, queries)
     probes = unit(vectors[sources] + rng.standard_normal((queries, DIMENSIONS), dtype=np.float32) * _PROBE_NOISE)
 
+    rss_before = _current_rss_mb()
     started = time.perf_counter()
     rows = ((f"t{i}", f"p{i}", vectors[i]) for i in range(size))
     gallery = build_gallery(rows, generation=1, kind=kind, exact_max=exact_max)
     build_s = time.perf_counter() - started
+    gallery_mb = _current_rss_mb() - rss_before
 
     latencies, answers = [], []
     for probe in probes:
@@ -59,6 +66,9 @@ def run(size: int, queries: int, kind: str, exact_max: int, seed: int = 0) -> di
         "build_s": round(build_s, 1),
         "p50_ms": round(float(np.percentile(latencies, 50)), 3),
         "p99_ms": round(float(np.percentile(latencies, 99)), 3),
+        # Peak of the whole bench process, which also holds the templates (size x 512 bytes) for the
+        # exact reference; gallery_mb is what the built gallery itself added.
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "gallery_mb": round(gallery_mb, 1),
         "recall_at_1": round(float(np.mean(np.asarray(answers) == exact)), 4),
     }
