@@ -8,6 +8,7 @@ works inside one read transaction, so it sees either the old or the new generati
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 INSERT OR IGNORE INTO counters VALUES ('next_gen', 1), ('face_generation', 0);
 """
 _PAGE_SIZE = 4096
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +139,12 @@ class WatchlistStore:
                     self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
-            # Keep the WAL from holding a whole snapshot's worth of pages until the next start.
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # Keep the WAL from holding a whole snapshot's worth of pages until the next start. The
+            # commit stands whatever happens here; a checkpoint that fails is retried by the next one.
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:
+                log.warning("watchlist cache checkpoint failed (the commit stands): %s", exc)
 
 
     @contextmanager
