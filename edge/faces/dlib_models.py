@@ -1,4 +1,4 @@
-"""The dlib models that face_recognition ships (face_recognition_models), each loaded once per process.
+"""The dlib models that face_recognition uses (package face_recognition_models), each loaded once per process.
 
 Loading takes about a second in all, so it happens on first use, not at import. The CNN detector
 and the recognition network keep per-call state inside dlib, so callers hold `NETWORK_LOCK`
@@ -7,19 +7,26 @@ around them; the HOG detector and the shape predictor are safe to share.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from functools import cache
+from pathlib import Path
 
 import dlib
 
 NETWORK_LOCK = threading.Lock()
 
 
-def _models():
-    # face_recognition_models imports pkg_resources on import; keep that cost off `edge --help`.
-    import face_recognition_models
-
-    return face_recognition_models
+def _model_file(name: str) -> str:
+    """A model file of the face_recognition_models package, found without importing it: its
+    __init__ imports pkg_resources, which setuptools 81 removed and which warns before that."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("face_recognition_models is not installed (pip install face_recognition_models)")
+    path = Path(spec.submodule_search_locations[0]) / "models" / name
+    if not path.is_file():
+        raise RuntimeError(f"face_recognition_models lacks {name}; reinstall it")
+    return str(path)
 
 
 @cache
@@ -29,15 +36,15 @@ def hog_detector() -> dlib.fhog_object_detector:
 
 @cache
 def cnn_detector() -> dlib.cnn_face_detection_model_v1:
-    return dlib.cnn_face_detection_model_v1(_models().cnn_face_detector_model_location())
+    return dlib.cnn_face_detection_model_v1(_model_file("mmod_human_face_detector.dat"))
 
 
 @cache
 def landmark_predictor() -> dlib.shape_predictor:
     """The 68-point predictor: pose, eyes and the alignment of the chip all come from its points."""
-    return dlib.shape_predictor(_models().pose_predictor_model_location())
+    return dlib.shape_predictor(_model_file("shape_predictor_68_face_landmarks.dat"))
 
 
 @cache
 def recognition_network() -> dlib.face_recognition_model_v1:
-    return dlib.face_recognition_model_v1(_models().face_recognition_model_location())
+    return dlib.face_recognition_model_v1(_model_file("dlib_face_recognition_resnet_model_v1.dat"))
