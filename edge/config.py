@@ -206,6 +206,16 @@ class PlatesConfig(StrictModel):
         return self
 
 
+class LanePolicyConfig(StrictModel):
+    """What the lane's evidence must show for a crossing to be CLEAR (see edge/policy.py)."""
+
+    require_plate: bool = True  # vehicle lanes; a pedestrian lane sets false
+    require_document: bool = True
+    require_face_match: bool = True  # the live face compared with the document portrait
+    plate_min_confidence: float = Field(default=0.6, ge=0, le=1)  # below: the officer checks the plate by eye
+    expired_document: Literal["refer", "deny"] = "refer"
+
+
 class LaneConfig(StrictModel):
     id: Identifier
     name: str = Field(min_length=1)
@@ -214,9 +224,31 @@ class LaneConfig(StrictModel):
     auto_clear: bool = False
     presence: PresenceConfig = PresenceConfig()
     timeouts: LaneTimeouts = LaneTimeouts()
+    policy: LanePolicyConfig = LanePolicyConfig()
     # None: no barrier (or reader) of this lane is wired to this process.
     barrier: BarrierConfig | None = None
     reader: ReaderConfig | None = None
+
+
+class KioskAuthConfig(StrictModel):
+    """Kiosk accounts and sessions (edge.kiosk.auth). Accounts live in state_dir/kiosk/users.sqlite."""
+
+    # A session ends after this long without a request, and in any case this long after login (a shift).
+    session_idle_s: float = Field(default=900, gt=0, le=86_400)
+    session_max_s: float = Field(default=43_200, gt=0, le=7 * 86_400)
+    # This many wrong passwords or PINs in a row lock the account for lockout_s.
+    lockout_after: int = Field(default=5, ge=1, le=100)
+    lockout_s: float = Field(default=300, gt=0, le=86_400)
+    pin_length: int = Field(default=6, ge=4, le=12)  # digits of a badge PIN
+    password_min_length: int = Field(default=10, ge=8, le=128)
+    # The demo crossing only: create officer/officer, tech/tech and super/super and let them log in.
+    demo_accounts: bool = False
+
+    @model_validator(mode="after")
+    def _idle_within_max(self) -> KioskAuthConfig:
+        if self.session_idle_s > self.session_max_s:
+            raise ValueError("session_idle_s must not be longer than session_max_s")
+        return self
 
 
 class KioskConfig(StrictModel):
@@ -224,6 +256,7 @@ class KioskConfig(StrictModel):
     port: int = Field(default=8080, ge=1, le=65535)
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None
+    auth: KioskAuthConfig = KioskAuthConfig()
 
     @model_validator(mode="after")
     def _tls_off_loopback(self) -> KioskConfig:
@@ -234,6 +267,9 @@ class KioskConfig(StrictModel):
             raise ValueError(
                 f"host {self.host!r} is not loopback: serving other hosts requires tls_certfile and tls_keyfile"
             )
+        if self.auth.demo_accounts and not _is_loopback(self.host):
+            # Their passwords are printed in the README: never reachable from another host.
+            raise ValueError(f"host {self.host!r} is not loopback: demo_accounts are for a loopback kiosk only")
         return self
 
 
