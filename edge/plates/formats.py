@@ -1,9 +1,9 @@
 """Region plate formats, and reading the recogniser's output as a plate of a region.
 
 A format is a list of patterns: `L` a letter the region issues, `D` a digit, `A` either. Reading
-a line against a pattern takes the characters the recogniser saw (the segments of its best CTC
-path) and picks, per position, the best character the pattern allows, with look-alikes folded:
-in a digit position the probability of `O` and `Q` counts for `0`, `I` for `1`, `B` for `8`,
+a line against a pattern finds the pattern's most likely alignment with the recogniser's CTC
+output (`ctc.Viterbi`), choosing per position the best character the pattern allows, with
+look-alikes folded: in a digit position the probability of `O` and `Q` counts for `0`, `I` for `1`, `B` for `8`,
 `S` for `5`, `Z` for `2`, `G` for `6`; in a letter position the other way round. So `5BBM299`
 comes out of a network that saw `SBBM299` when the region says the first character is a digit,
 with the confidence both readings shared.
@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import combinations
 
 import numpy as np
+
+from edge.plates.ctc import Viterbi
 
 DIGITS = "0123456789"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -130,97 +131,69 @@ class Decoded:
         return float(min(self.char_confidences)) if self.char_confidences else 0.0
 
 
-@dataclass(frozen=True)
-class Segment:
-    """One character the recogniser saw: its best probability per class over its steps."""
+def _emission_matrix(kind: str, letters: str) -> np.ndarray:
+    """37 x 36: how the recogniser's classes add up to each output character in a position of `kind`.
 
-    probs: np.ndarray  # 37 classes, column 0 = no character
-    start: int
-    end: int
-
-
-def segments(probs: np.ndarray) -> list[Segment]:
-    """Characters on the best (greedy) CTC path: runs of one non-blank class."""
-    best = probs.argmax(axis=1)
-    found: list[Segment] = []
-    start = 0
-    for t in range(1, len(best) + 1):
-        if t == len(best) or best[t] != best[start]:
-            if best[start] != 0:
-                found.append(Segment(probs[start:t].max(axis=0), start, t))
-            start = t
-    return found
+    In a digit position the probability of `O` and `Q` counts for `0`, `I` for `1`, and so on; in a
+    letter position the digit counts for its look-alike letter; characters the kind forbids get none.
+    """
+    matrix = np.zeros((len(ALPHABET) + 1, len(ALPHABET)), np.float32)
+    allowed = {"D": DIGITS, "L": letters, "A": letters + DIGITS}[kind]
+    for char in allowed:
+        matrix[1 + ALPHABET.index(char), ALPHABET.index(char)] = 1.0
+    for letter, digit in LOOKALIKES.items():
+        if kind == "D":
+            matrix[1 + ALPHABET.index(letter), ALPHABET.index(digit)] = 1.0
+        elif kind == "L" and letter in letters:
+            matrix[1 + ALPHABET.index(digit), ALPHABET.index(letter)] = 1.0
+    return matrix
 
 
-_NEAR_ZERO = 1e-6
+_KINDS = "DLA"
 
 
-def _fold(segment_probs: np.ndarray, kind: str, letters: str) -> tuple[np.ndarray, str]:
-    """Probabilities of the characters a position of `kind` allows, look-alikes folded in."""
-    p = {c: float(segment_probs[1 + i]) for i, c in enumerate(ALPHABET)}
-    if kind == "D":
-        folded = {d: p[d] for d in DIGITS}
-        for letter, digit in LOOKALIKES.items():
-            folded[digit] += p[letter]
-        chars = DIGITS
-    elif kind == "L":
-        folded = {c: p[c] for c in letters}
-        for letter, digit in LOOKALIKES.items():
-            if letter in folded:
-                folded[letter] += p[digit]
-        chars = letters
-    else:
-        folded = {c: p[c] for c in letters + DIGITS}
-        chars = letters + DIGITS
-    return np.minimum(np.array([folded[c] for c in chars]), 1.0), chars
+@lru_cache(maxsize=64)
+def _emission_matrices(letters: str) -> np.ndarray:
+    return np.stack([_emission_matrix(kind, letters) for kind in _KINDS])
 
 
-def _read_positions(chosen: list[Segment], pattern: str, letters: str) -> tuple[str, tuple[float, ...]]:
-    text = []
-    confidences = []
-    for segment, kind in zip(chosen, pattern, strict=True):
-        folded, chars = _fold(segment.probs, kind, letters)
-        best = int(folded.argmax())
-        text.append(chars[best])
-        confidences.append(float(folded[best]))
-    return "".join(text), tuple(confidences)
+def _kind_rows(patterns: list[str]) -> np.ndarray:
+    width = max(len(p) for p in patterns)
+    return np.array([[_KINDS.index(c) for c in p] + [-1] * (width - len(p)) for p in patterns], np.int64)
 
 
-def _drop_costs(seen: list[Segment]) -> np.ndarray:
-    """Log cost of dropping each segment: dropping a confident character is expensive."""
-    confidence = np.array([s.probs[1:].max() for s in seen])
-    return np.log(np.maximum(1.0 - confidence, _NEAR_ZERO)) - np.log(0.5)
+def _viterbi(probs: np.ndarray, patterns: list[str], letters: str) -> Viterbi:
+    emissions = np.minimum(np.einsum("tc,kco->kto", probs, _emission_matrices(letters)), 1.0)
+    return Viterbi(emissions, probs[:, 0], _kind_rows(patterns))
 
 
-def _subsets(count: int, keep: int, max_drop: int) -> list[tuple[int, ...]]:
-    if count - keep > max_drop or keep <= 0:
-        return []
-    return list(combinations(range(count), keep))
+def _decoded(viterbi: Viterbi, row: int, length: int) -> Decoded:
+    path = viterbi.path(row, length)
+    return Decoded("".join(ALPHABET[c] for c in path.chars), path.confidences, path.log_prob)
 
 
-def read_as(seen: list[Segment], pattern: str, letters: str, max_drop: int = 2) -> Decoded | None:
-    """The best reading of the seen characters that spells `pattern` (dropping at most `max_drop`)."""
-    flat = pattern.replace("/", "")
-    costs = _drop_costs(seen)
-    best: Decoded | None = None
-    for kept in _subsets(len(seen), len(flat), max_drop):
-        chosen = [seen[i] for i in kept]
-        text, confidences = _read_positions(chosen, flat, letters)
-        dropped = sum(costs[i] for i in range(len(seen)) if i not in kept)
-        score = float(np.log(np.maximum(confidences, _NEAR_ZERO)).sum() + dropped)
-        if best is None or score > best.log_prob:
-            best = Decoded(text, confidences, score)
-    return best
+def _read_line(probs: np.ndarray, patterns: list[str], region: RegionFormat,
+               free: bool) -> tuple[Decoded | None, Decoded | None]:
+    """The best reading of `probs` as one of `patterns`, and (when `free`) as any letters and digits."""
+    rows = list(patterns) + (["A" * region.max_length] if free else [])
+    if not rows or len(probs) == 0:
+        return None, None
+    viterbi = _viterbi(probs, rows, region.letters)
+    best = None
+    if patterns:
+        # On a tie (a look-alike fits both), the region's first-listed pattern wins.
+        row = max(range(len(patterns)), key=lambda i: viterbi.score(i, len(patterns[i])))
+        best = _decoded(viterbi, row, len(patterns[row]))
+    loose = None
+    if free:
+        lengths = range(region.min_length, region.max_length + 1)
+        length = max(lengths, key=lambda n: viterbi.score(len(patterns), n))
+        loose = _decoded(viterbi, len(patterns), length)
+    return best, loose
 
 
-def read_free(seen: list[Segment], region: RegionFormat) -> Decoded | None:
-    """Any letters and digits within the region's length limits."""
-    length = min(len(seen), region.max_length)
-    if length < region.min_length:
-        return None
-    return read_as(seen, "A" * length, region.letters, max_drop=len(seen) - length)
-
-
+# A reading that needs a character the recogniser all but ruled out everywhere is no reading.
+_INVENTED = 0.01
 # A pattern reading is preferred to a free one unless it is this much less likely (log units):
 # positions resolve look-alikes, so a plate that fits the format is the better explanation.
 PATTERN_PREFERENCE = np.log(4.0)
@@ -228,25 +201,21 @@ PATTERN_PREFERENCE = np.log(4.0)
 
 def read_plate(probs: np.ndarray, region: RegionFormat) -> Decoded | None:
     """The region's best reading of one line's recogniser output, or None if nothing fits."""
-    seen = segments(probs)
-    readings = [r for p in region.patterns if "/" not in p and (r := read_as(seen, p, region.letters))]
-    best = max(readings, key=lambda r: r.log_prob, default=None)
-    if region.free:
-        free = read_free(seen, region)
-        if free is not None and (best is None or free.log_prob > best.log_prob + PATTERN_PREFERENCE):
-            best = free
-    return best
+    patterns = [p for p in region.patterns if "/" not in p]
+    best, loose = _read_line(probs, patterns, region, region.free)
+    if loose is not None and (best is None or loose.log_prob > best.log_prob + PATTERN_PREFERENCE):
+        best = loose
+    return best if best is not None and best.confidence >= _INVENTED else None
 
 
 def read_two_line_plate(top: np.ndarray, bottom: np.ndarray, region: RegionFormat) -> Decoded | None:
     """The region's best two-line reading: each line read as its part of a `TOP/BOTTOM` pattern."""
-    seen_top, seen_bottom = segments(top), segments(bottom)
     best: Decoded | None = None
     for pattern in region.two_line_patterns:
         upper, lower = pattern.split("/")
-        first = read_as(seen_top, upper, region.letters)
-        second = read_as(seen_bottom, lower, region.letters)
-        if first is None or second is None:
+        first, _ = _read_line(top, [upper], region, free=False)
+        second, _ = _read_line(bottom, [lower], region, free=False)
+        if first is None or second is None or min(first.confidence, second.confidence) < _INVENTED:
             continue
         reading = Decoded(first.text + second.text, first.char_confidences + second.char_confidences,
                           first.log_prob + second.log_prob)
