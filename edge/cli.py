@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "edge.commands.faces",
     "edge.commands.device",
     "edge.commands.mrz",
+    "edge.commands.audit",
     "edge.commands.service",
 )
 

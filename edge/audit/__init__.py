@@ -1,0 +1,28 @@
+"""The tamper-evident audit log: hash-chained records, blobs by sha256 beside it, retention, verify.
+
+The service opens one AuditLog(config.state_dir / config.audit.dir) and calls append() before
+each action it records takes effect.
+"""
+
+from edge.audit.blobs import BlobRef
+from edge.audit.log import AuditBusy, AuditCorrupt, AuditLog, Head, PurgeResult
+from edge.audit.records import (
+    AUDIT_REPAIR,
+    BARRIER_COMMAND,
+    CONFIG_CHANGE,
+    DECISION,
+    DEVICE_FAULT,
+    OFFICER_ACTION,
+    RETENTION_PURGE,
+    SYNC,
+    AuditError,
+    AuditRecord,
+    InvalidRecord,
+)
+from edge.audit.verify import Break, VerifyReport, verify_log
+
+__all__ = [
+    "AUDIT_REPAIR", "BARRIER_COMMAND", "CONFIG_CHANGE", "DECISION", "DEVICE_FAULT", "OFFICER_ACTION",
+    "RETENTION_PURGE", "SYNC", "AuditBusy", "AuditCorrupt", "AuditError", "AuditLog", "AuditRecord", "BlobRef",
+    "Break", "Head", "InvalidRecord", "PurgeResult", "VerifyReport", "verify_log",
+]
