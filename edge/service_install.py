@@ -14,10 +14,10 @@ import pwd
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from edge.atomic_file import replace_file
 from edge.config import EdgeConfig, parse_config
 
 SERVICE = "checkpoint-edge"
@@ -107,16 +107,8 @@ class WriteFile:
         if target.exists() and (not self.replace or target.read_text(encoding="utf-8") == self.content):
             return f"kept {self.path} as it is"
         target.parent.mkdir(parents=True, exist_ok=True)
-        # Beside the target, then renamed over it: a crash leaves the old file or the new one.
-        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(self.content)
-            _set_owner_and_mode(root, Path(temp), self.owner, self.group, self.mode)
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        replace_file(target, self.content,
+                     lambda temp: _set_owner_and_mode(root, temp, self.owner, self.group, self.mode))  # fmt: skip
         return f"wrote {self.path} ({self.mode:04o} {self.owner}:{self.group})"
 
 

@@ -92,10 +92,10 @@ def test_rewrite_adds_the_key_or_the_table(tmp_path):
 
 def test_rewrite_refuses_a_layout_it_cannot_edit_and_leaves_the_file_alone(tmp_path):
     config = tmp_path / "c.toml"
-    config.write_text("faces = { threshold = 0.5 }\n")
+    config.write_text("faces.threshold = 0.5\n")
     with pytest.raises(ThresholdFileError, match="by hand"):
         write_threshold(config, 0.93)
-    assert config.read_text() == "faces = { threshold = 0.5 }\n"
+    assert config.read_text() == "faces.threshold = 0.5\n"
     assert not (tmp_path / "c.toml.bak").exists()
     broken = tmp_path / "d.toml"
     broken.write_text("[faces\n")
