@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 
 import cv2
 import numpy as np
-import websockets
+from websockets.sync.client import connect
 
 
 def test_service_serves_lanes_cameras_health_and_stops_cleanly(service):
@@ -38,11 +37,9 @@ def test_service_serves_lanes_cameras_health_and_stops_cleanly(service):
 def test_websocket_greets_with_every_lane_then_streams_updates(service):
     service.wait_until("/readyz", 200)
 
-    async def first_messages() -> list[dict]:
-        async with websockets.connect(f"ws://127.0.0.1:{service.port}/ws") as ws:
-            return [json.loads(await asyncio.wait_for(ws.recv(), 10))]
-
-    (hello,) = asyncio.run(first_messages())
+    # The sync client: Playwright's session-wide browser keeps an event loop running in this thread.
+    with connect(f"ws://127.0.0.1:{service.port}/ws") as ws:
+        hello = json.loads(ws.recv(timeout=10))
     assert hello["type"] == "hello"
     assert [lane["lane_id"] for lane in hello["lanes"]] == ["lane-1", "lane-2"]
 
