@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 from edge.commands.config import load_for_command
@@ -73,7 +74,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     config = load_for_command(args.config)
     try:
-        genuine, impostors, failed = calibration_scores(args.folder, config.faces)
+        if not 0 < args.target_fmr < 1:
+            raise ValueError(f"--target-fmr must be between 0 and 1, got {args.target_fmr}")
+        needed = math.ceil(1 / args.target_fmr)
+        genuine, impostors, failed = calibration_scores(args.folder, config.faces, needed)
         threshold = threshold_at_rate(impostors, args.target_fmr)
     except (DatasetError, ValueError) as exc:
         print(f"cannot calibrate: {exc}")

@@ -133,15 +133,21 @@ def verification_result(
     return result
 
 
-def calibration_scores(folder: Path, config: FacesConfig) -> tuple[np.ndarray, np.ndarray, int]:
-    """Genuine scores, every-different-identity impostor scores, failed genuine pairs (for calibrate)."""
+def calibration_scores(folder: Path, config: FacesConfig, min_impostors: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Genuine scores, every-different-identity impostor scores, failed genuine pairs (for calibrate).
+
+    A folder with fewer than `min_impostors` different-identity pairs is refused before any image
+    is encoded."""
     pairs = read_pairs(folder)
     identities = pair_identities(pairs)
+    impostor_pairs = [
+        (a, b) for a, b in itertools.combinations(sorted(identities), 2) if identities[a] != identities[b]
+    ]
+    if len(impostor_pairs) < min_impostors:
+        raise ValueError(f"{len(impostor_pairs)} impostor pairs in {folder}; at least {min_impostors} needed")
     encoded = encode_images(folder, sorted(identities), config)
     genuine, failed = _scores(encoded, [(p.first, p.second) for p in pairs if p.same])
-    impostors, _ = _scores(
-        encoded, [(a, b) for a, b in itertools.combinations(sorted(identities), 2) if identities[a] != identities[b]]
-    )
+    impostors, _ = _scores(encoded, impostor_pairs)
     return genuine, impostors, failed
 
 
