@@ -39,6 +39,9 @@ class Reason:
     text: str  # for the officer
     advisory: bool = False  # a fuzzy or probabilistic match: the officer judges it
 
+    def to_json(self) -> dict:
+        return {"code": self.code, "outcome": str(self.outcome), "text": self.text, "advisory": self.advisory}
+
 
 @dataclass(frozen=True)
 class Evidence:

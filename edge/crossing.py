@@ -1,0 +1,139 @@
+"""One crossing: the evidence gathered for it, its decision revisions, and what the officer did.
+
+Late evidence (a face match that finishes after the plate, a second document scan) updates the
+same crossing and makes a new *revision* of its decision. An officer acts on the revision they
+saw: if the decision has changed since, the action is refused and the kiosk shows the new one.
+The barrier may open once per crossing, only for a current CLEAR the officer confirmed, an
+override with a reason, or an auto-clear the lane allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+
+from edge.config import LaneConfig
+from edge.policy import Evidence, Outcome, Reason, decide
+
+
+class ActionKind(StrEnum):
+    CONFIRM = "confirm"  # accept the decision as shown (opens the barrier for a CLEAR)
+    REFER = "refer"  # send to secondary inspection
+    DENY = "deny"
+    OVERRIDE = "override"  # let through whatever the decision says; a reason is required
+
+
+@dataclass(frozen=True)
+class Decision:
+    crossing_id: str
+    lane_id: str
+    revision: int
+    outcome: Outcome
+    reasons: tuple[Reason, ...]
+    auto_clear: bool
+    made_at: float
+
+    def to_json(self) -> dict:
+        return {
+            "crossing_id": self.crossing_id,
+            "lane_id": self.lane_id,
+            "revision": self.revision,
+            "outcome": str(self.outcome),
+            "reasons": [reason.to_json() for reason in self.reasons],
+            "auto_clear": self.auto_clear,
+            "made_at": self.made_at,
+        }
+
+
+@dataclass(frozen=True)
+class OfficerAction:
+    crossing_id: str
+    lane_id: str
+    kind: ActionKind
+    revision: int  # the decision revision the officer was looking at
+    actor: str
+    role: str
+    at: float
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "crossing_id": self.crossing_id, "lane_id": self.lane_id, "kind": self.kind.value,
+            "revision": self.revision, "actor": self.actor, "role": self.role, "at": self.at, "reason": self.reason,
+        }
+
+
+class ActionRefused(Exception):
+    """The action cannot be taken; the message says why, in words for the officer."""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action: OfficerAction
+    open_barrier: bool  # the caller pulses the barrier (after auditing the command)
+
+
+class Crossing:
+    """Mutable, but owned by its lane and touched only under the lane's lock."""
+
+    def __init__(self, crossing_id: str, lane: LaneConfig, opened_at: float):
+        self.crossing_id = crossing_id
+        self.lane = lane
+        self.opened_at = opened_at
+        self.evidence = Evidence()
+        self.decision: Decision | None = None
+        self.action: OfficerAction | None = None
+        self.barrier_opened = False
+
+    @property
+    def closed(self) -> bool:
+        """Acted on (or passed): new evidence is recorded but no longer changes what happens."""
+        return self.action is not None or self.barrier_opened
+
+    def update(self, now: float, today: date, **evidence: object) -> Decision | None:
+        """Add evidence and decide again; returns the new decision revision, or None if nothing changed."""
+        self.evidence = replace(self.evidence, **evidence)
+        return self.redecide(now, today)
+
+    def redecide(self, now: float, today: date) -> Decision | None:
+        verdict = decide(self.evidence, self.lane.policy, auto_clear_lane=self.lane.auto_clear, today=today)
+        current = self.decision
+        if current is not None and (current.outcome, current.reasons, current.auto_clear) == (
+            verdict.outcome, verdict.reasons, verdict.auto_clear
+        ):
+            return None
+        self.decision = Decision(
+            crossing_id=self.crossing_id,
+            lane_id=self.lane.id,
+            revision=(current.revision + 1) if current else 1,
+            outcome=verdict.outcome,
+            reasons=verdict.reasons,
+            auto_clear=verdict.auto_clear,
+            made_at=now,
+        )
+        return self.decision
+
+    def check_action(self, action: OfficerAction) -> ActionResult:
+        """Whether `action` may be taken now, and whether it opens the barrier. Changes nothing."""
+        decision = self.decision
+        if action.crossing_id != self.crossing_id or action.lane_id != self.lane.id:
+            raise ActionRefused("this crossing is no longer at the lane")
+        if decision is None:
+            raise ActionRefused("there is no decision to act on yet")
+        if self.closed:
+            raise ActionRefused("this crossing has already been dealt with")
+        if action.revision != decision.revision:
+            raise ActionRefused("the decision changed while you were looking: check the new one")
+        if action.kind is ActionKind.OVERRIDE and not (action.reason and action.reason.strip()):
+            raise ActionRefused("an override needs a reason")
+        opens = action.kind is ActionKind.OVERRIDE or (
+            action.kind is ActionKind.CONFIRM and decision.outcome is Outcome.CLEAR
+        )
+        return ActionResult(action=action, open_barrier=opens)
+
+    def apply_action(self, result: ActionResult) -> None:
+        self.action = result.action
+
+    def auto_clear_due(self) -> bool:
+        return self.decision is not None and self.decision.auto_clear and not self.closed
