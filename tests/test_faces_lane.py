@@ -11,6 +11,7 @@ from edge.faces.frames_bench import lane_face_frames, overlap
 from edge.faces.fusion import build_template
 from edge.faces.observe import FaceObserver
 from edge.faces.stills import still_observer, still_template
+from edge.faces.types import Box
 from edge.faces.verification import verify
 from tests import faces_images as img
 
@@ -43,3 +44,23 @@ def test_driver_matches_the_document_portrait_after_fusion(observations):
     someone_else = still_template(img.hopper(), still_observer(CONFIG), encoder, gated=False)
     assert verify(live, portrait, CONFIG.threshold, "document").match
     assert not verify(live, someone_else, CONFIG.threshold, "document").match
+
+
+def test_looking_near_the_previous_face_finds_it_where_a_whole_frame_scan_cannot():
+    (truth, first), (truth_next, second) = lane_face_frames(2, seed=1, step_s=0.2)
+    # Scaled to a fifth, the driver's face is far below HOG's window: a whole-frame scan misses it.
+    coarse = FaceDetector(0.2, 0, 0.5, 0)
+    assert coarse.detect(second) == []
+    hint = Box(*(round(v) for v in truth))
+    tracked = coarse.detect(second, near=hint)
+    assert tracked and overlap(as_tuple(tracked[0].box), truth_next) > 0.3
+    # A hint where no face is falls back to the whole-frame scan.
+    detector = FaceDetector.for_frames(CONFIG)
+    far_away = Box(0 if hint.left > 400 else 900, 500, 100, 100)
+    rescanned = detector.detect(second, near=far_away)
+    assert rescanned and overlap(as_tuple(rescanned[0].box), truth_next) > 0.3
+    assert detector.detect(first)
+
+
+def as_tuple(box: Box) -> tuple[int, int, int, int]:
+    return (box.left, box.top, box.width, box.height)

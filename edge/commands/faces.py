@@ -55,6 +55,7 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
     )
     frames.add_argument("--frames", type=int, default=40)
     frames.add_argument("--seed", type=int, default=1)
+    frames.add_argument("--step", type=float, default=0.2, help="seconds of scene time between frames")
     frames.add_argument("--config", default=str(DEFAULT_CONFIG))
     frames.set_defaults(func=_bench_frames)
 
@@ -160,7 +161,7 @@ def _bench_frames(args: argparse.Namespace) -> int:
     from edge.faces.frames_bench import run
 
     config = load_for_command(args.config)
-    print(json.dumps(run(config.faces, args.frames, args.seed)))
+    print(json.dumps(run(config.faces, args.frames, args.seed, args.step)))
     return 0
 
 

@@ -8,7 +8,7 @@ from edge.config import FacesConfig
 from edge.faces.detection import FaceDetector
 from edge.faces.landmarks import face_chip, find_landmarks
 from edge.faces.quality import assess_quality
-from edge.faces.types import FaceObservation
+from edge.faces.types import Box, FaceObservation
 
 
 class FaceObserver:
@@ -17,14 +17,15 @@ class FaceObserver:
         self._detector = detector
 
     def observe(
-        self, rgb: np.ndarray, *, expect_face: bool = False, frame_time: float | None = None
+        self, rgb: np.ndarray, *, expect_face: bool = False, frame_time: float | None = None, near: Box | None = None
     ) -> list[FaceObservation]:
         """Every face in the frame, largest first, each with its quality verdict.
 
         `expect_face`: the lane knows someone is there (or the image is a portrait), so an empty
-        result from the fast detector is worth the slow one."""
+        result from the fast detector is worth the slow one. `near`: the face's box in the previous
+        frame, where detection looks first."""
         observations = []
-        for detection in self._detector.detect(rgb, expect_face=expect_face):
+        for detection in self._detector.detect(rgb, expect_face=expect_face, near=near):
             landmarks = find_landmarks(rgb, detection.box)
             chip = face_chip(rgb, detection.box, landmarks)
             observations.append(
