@@ -8,6 +8,7 @@ import pytest
 from edge.config import FacesConfig
 from edge.faces.encoding import FaceEncoder, unit
 from edge.faces.enrolled_store import EnrolledStore
+from edge.faces.gallery_file import load_gallery, save_gallery
 from edge.faces.index import build_gallery, index_kind
 from edge.faces.stills import still_observer, still_template
 from edge.faces.types import FaceTemplate
@@ -63,8 +64,8 @@ def test_k_larger_than_gallery_and_empty_gallery():
 
 
 def test_bad_template_is_named():
-    rows = random_rows(2, seed=5) + [("broken", "p", np.zeros(64, np.float32))]
-    with pytest.raises(ValueError, match="'broken'.*128"):
+    rows = [*random_rows(2, seed=5), ("broken", "p", np.zeros(64, np.float32))]
+    with pytest.raises(ValueError, match=r"'broken'.*128"):
         build_gallery(rows, 1)
     nan = np.full(128, np.nan, np.float32)
     with pytest.raises(ValueError, match="'nan'"):
@@ -87,3 +88,29 @@ def test_real_faces_in_the_enrolled_store_are_searched_in_order(tmp_path):
     assert candidates[0].person_id == "hopper" and candidates[0].template_id == "hopper-1"
     assert candidates[0].above_threshold
     assert candidates[1].person_id == "astronaut" and not candidates[1].above_threshold
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_saved_gallery_loads_at_its_generation_and_answers_the_same(tmp_path, kind):
+    rows = random_rows(500, seed=8)
+    gallery = build_gallery(rows, generation=3, kind=kind)
+    folder = tmp_path / "gallery"
+    save_gallery(gallery, folder)
+    save_gallery(gallery, folder)  # replacing a saved gallery works too
+    assert load_gallery(folder, generation=4) is None  # stale: the store has moved on
+    assert load_gallery(tmp_path / "nothing", generation=3) is None
+    loaded = load_gallery(folder, generation=3)
+    assert loaded is not None and loaded.kind == kind and loaded.size == 500
+    probe = rows[123][2]
+    assert loaded.search(probe, 3, 0.5) == gallery.search(probe, 3, 0.5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gallery"]  # no staging left behind
+
+
+def test_damaged_gallery_is_named(tmp_path):
+    folder = tmp_path / "gallery"
+    save_gallery(build_gallery(random_rows(10, seed=9), generation=1, kind="exact"), folder)
+    (folder / "ids.tsv").write_text("only-one-line\n")
+    with pytest.raises(ValueError, match=r"ids\.tsv"):
+        load_gallery(folder, generation=1)
+    with pytest.raises(ValueError, match="tab or newline"):
+        save_gallery(build_gallery([("a\tb", "p", random_rows(1, seed=1)[0][2])], 1), tmp_path / "g2")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -36,8 +37,12 @@ class VectorIndex(Protocol):
         """(rows, scores) of the k most similar vectors, best first."""
         ...
 
+    def save(self, folder: Path) -> None: ...
+
 
 class ExactIndex:
+    FILE = "vectors.npy"
+
     def __init__(self, vectors: np.ndarray):
         self._vectors = vectors
 
@@ -48,24 +53,56 @@ class ExactIndex:
         order = top[np.argsort(-scores[top], kind="stable")]
         return order, scores[order]
 
+    def save(self, folder: Path) -> None:
+        np.save(folder / self.FILE, self._vectors, allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> ExactIndex:
+        vectors = np.load(folder / cls.FILE, allow_pickle=False)
+        if vectors.shape != (size, DIMENSIONS) or vectors.dtype != np.float32:
+            raise ValueError(
+                f"{folder / cls.FILE} holds {vectors.dtype} {vectors.shape}, not float32 ({size}, {DIMENSIONS})"
+            )
+        return cls(vectors)
+
 
 class HnswIndex:
-    def __init__(self, vectors: np.ndarray, threads: int = 2):
-        import hnswlib  # imported here: only large watchlists pay for it
+    FILE = "index.hnsw"
 
-        self._index = hnswlib.Index(space="ip", dim=DIMENSIONS)
-        self._index.init_index(max_elements=max(len(vectors), 1), ef_construction=HNSW_EF_CONSTRUCTION, M=HNSW_M)
-        self._index.set_num_threads(threads)
-        self._index.add_items(vectors, np.arange(len(vectors)))
+    def __init__(self, index):
+        self._index = index
         self._index.set_ef(HNSW_EF_SEARCH)
         # One query is one thread; the lanes' searches run in parallel threads of their own.
         self._index.set_num_threads(1)
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, threads: int = 2) -> HnswIndex:
+        import hnswlib  # imported here: only large watchlists pay for it
+
+        index = hnswlib.Index(space="ip", dim=DIMENSIONS)
+        index.init_index(max_elements=max(len(vectors), 1), ef_construction=HNSW_EF_CONSTRUCTION, M=HNSW_M)
+        index.set_num_threads(threads)
+        index.add_items(vectors, np.arange(len(vectors)))
+        return cls(index)
 
     def search(self, probe: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self._index.get_current_count())
         labels, distances = self._index.knn_query(probe, k=k)
         # hnswlib's "ip" distance is 1 - inner product.
         return labels[0].astype(np.int64), (1.0 - distances[0]).astype(np.float32)
+
+    def save(self, folder: Path) -> None:
+        self._index.save_index(str(folder / self.FILE))
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> HnswIndex:
+        import hnswlib
+
+        index = hnswlib.Index(space="ip", dim=DIMENSIONS)
+        index.load_index(str(folder / cls.FILE), max_elements=max(size, 1))
+        if index.get_current_count() != size:
+            raise ValueError(f"{folder / cls.FILE} holds {index.get_current_count()} templates, not {size}")
+        return cls(index)
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,5 +171,5 @@ def build_gallery(
     del blocks, block
     matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
     chosen = index_kind(len(matrix), kind, exact_max)
-    index: VectorIndex = ExactIndex(matrix) if chosen == "exact" else HnswIndex(matrix)
+    index: VectorIndex = ExactIndex(matrix) if chosen == "exact" else HnswIndex.build(matrix)
     return Gallery(generation, tuple(template_ids), tuple(person_ids), chosen, index)
