@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "edge.commands.device",
     "edge.commands.mrz",
     "edge.commands.audit",
+    "edge.commands.outbox",
     "edge.commands.service",
 )
 

@@ -413,6 +413,10 @@ class MqttTlsConfig(StrictModel):
         return self
 
 
+# MQTT topic levels without wildcards or empty levels (the outbox checks event topics against it too).
+MQTT_TOPIC = r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"
+
+
 class CentralConfig(StrictModel):
     """The centre's MQTT broker, to which the outbox publishes events (QoS 1, in order)."""
 
@@ -424,7 +428,7 @@ class CentralConfig(StrictModel):
     username: str | None = None
     password_file: Path | None = None  # the password's only line; never the password in this file
     # Events go to <topic_prefix>/<crossing id>/<event topic>.
-    topic_prefix: str = Field(default="checkpoint", pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+    topic_prefix: str = Field(default="checkpoint", pattern=MQTT_TOPIC)
     # At least once: the centre drops duplicates by event id. QoS 0 could lose, QoS 2 is not needed.
     qos: Literal[1] = 1
     keepalive_s: int = Field(default=30, ge=5, le=3600)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import signal
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from edge.audit import DECISION, AuditError, AuditLog, verify_log
+from tests.small_filesystem import fill, small_tmpfs
 
 APPENDER = textwrap.dedent("""
     import sys
@@ -57,32 +57,15 @@ def test_kill_9_mid_append_loses_no_acknowledged_record(tmp_path):
 
 @pytest.fixture
 def small_fs(tmp_path) -> Iterator[Path]:
-    """A 64 KiB tmpfs: a real filesystem that fills up (needs root, as this machine's tests run)."""
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, f"cannot mount a small tmpfs (the disk-full tests need root): {result.stderr}"
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=True)
-
-
-def _fill_disk(path: Path) -> None:
-    with path.open("wb", buffering=0) as f:
-        try:
-            while True:
-                f.write(b"\0" * 4096)
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
+    with small_tmpfs(tmp_path / "small") as mounted:
+        yield mounted
 
 
 def test_full_disk_refuses_the_append_and_keeps_the_log_whole(small_fs):
     with AuditLog(small_fs / "audit") as log:
         log.append(DECISION, actor="lane", payload={"n": 0})
         filler = small_fs / "filler"
-        _fill_disk(filler)
+        fill(filler)
         with pytest.raises(AuditError, match=r"cannot record decision: No space left on device; the action must not"):
             for n in range(1, 1000):  # the log's last page still has room for a few records
                 log.append(DECISION, actor="lane", payload={"n": n, "pad": "y" * 700})
@@ -102,7 +85,7 @@ def test_a_log_left_at_a_full_disk_opens_and_continues(small_fs):
     directory = small_fs / "audit"
     with AuditLog(directory) as log:
         log.append(DECISION, actor="lane")
-    _fill_disk(small_fs / "filler")
+    fill(small_fs / "filler")
     with AuditLog(directory) as log:
         with pytest.raises(AuditError):
             for _ in range(1000):
