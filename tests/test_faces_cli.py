@@ -135,3 +135,12 @@ def test_bench_search_reports_latency_and_recall(capsys):
     assert set(result) >= {"size", "p50_ms", "p99_ms", "rss_mb", "recall_at_1"}
     assert result["size"] == 2000 and result["kind"] == "hnsw"
     assert result["recall_at_1"] >= 0.9
+
+
+def test_bench_names_a_missing_image_and_a_broken_pairs_file(capsys, tmp_path):
+    (tmp_path / "pairs.tsv").write_text("img1\timg2\tsame_identity\na.png\tb.png\t1\n")
+    code, out = run(capsys, "bench", "faces", str(tmp_path))
+    assert code == 2 and "a.png: no such file" in out
+    (tmp_path / "pairs.tsv").write_text("first\tsecond\n")
+    code, out = run(capsys, "bench", "faces", str(tmp_path))
+    assert code == 2 and "header" in out

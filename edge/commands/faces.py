@@ -71,6 +71,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     from edge.faces.benchmark import calibration_scores
     from edge.faces.datasets import DatasetError
     from edge.faces.evaluation import false_non_match_rate, threshold_at_rate
+    from edge.faces.stills import ImageError
     from edge.faces.threshold_file import ThresholdFileError, write_threshold
 
     config = load_for_command(args.config)
@@ -80,7 +81,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         needed = math.ceil(1 / args.target_fmr)
         genuine, impostors, failed = calibration_scores(args.folder, config.faces, needed)
         threshold = threshold_at_rate(impostors, args.target_fmr)
-    except (DatasetError, ValueError) as exc:
+    except (DatasetError, ImageError, ValueError) as exc:
         print(f"cannot calibrate: {exc}")
         return 2
     fnmr = false_non_match_rate(genuine, threshold, failed)
@@ -143,6 +144,7 @@ def _enrol(args: argparse.Namespace) -> int:
 def _bench_faces(args: argparse.Namespace) -> int:
     from edge.faces.benchmark import identification, verification
     from edge.faces.datasets import DatasetError
+    from edge.faces.stills import ImageError
 
     config = load_for_command(args.config)
     try:
@@ -150,7 +152,7 @@ def _bench_faces(args: argparse.Namespace) -> int:
             result = identification(args.folder, config.faces)
         else:
             result = verification(args.folder, config.faces, all_impostors=args.impostors == "all")
-    except DatasetError as exc:
+    except (DatasetError, ImageError) as exc:
         print(f"cannot benchmark: {exc}")
         return 2
     print(json.dumps(result))

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.config import FacesConfig
+from edge.faces import dlib_models
 from edge.faces.datasets import pair_identities, read_identities, read_pairs
 from edge.faces.encoding import FaceEncoder
 from edge.faces.evaluation import (
@@ -39,6 +40,7 @@ class EncodedImage:
 def encode_images(folder: Path, names: list[str], config: FacesConfig) -> dict[str, EncodedImage]:
     observer = still_observer(config)
     encoder = FaceEncoder(config.mirror, config.jitters)
+    dlib_models.load_all()
     encoded = {}
     for name in names:
         rgb = read_rgb(folder / name)

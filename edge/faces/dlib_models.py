@@ -48,3 +48,11 @@ def landmark_predictor() -> dlib.shape_predictor:
 @cache
 def recognition_network() -> dlib.face_recognition_model_v1:
     return dlib.face_recognition_model_v1(_model_file("dlib_face_recognition_resnet_model_v1.dat"))
+
+
+def load_all() -> None:
+    """Load the models a frame needs now (the service at start, a benchmark before timing),
+    rather than on the first traveller. The CNN stays lazy: it is the rare fallback."""
+    hog_detector()
+    landmark_predictor()
+    recognition_network()

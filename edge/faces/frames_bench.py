@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from edge.config import FacesConfig
+from edge.faces import dlib_models
 from edge.faces.detection import FaceDetector
 from edge.faces.encoding import FaceEncoder
 from edge.faces.observe import FaceObserver
@@ -57,9 +58,7 @@ def run(config: FacesConfig, count: int, seed: int, step_s: float) -> dict:
     observer = FaceObserver(config, FaceDetector.for_frames(config))
     encoder = FaceEncoder(config.mirror, config.jitters)
     frames = lane_face_frames(count, seed, step_s)
-    if frames:
-        # Load the models outside the timings: a service loads them once at start.
-        encoder.encode([face.chip for face in observer.observe(frames[0][1])])
+    dlib_models.load_all()  # outside the timings: a service loads them once at start
     full_ms, tracked_ms, encode_ms, sizes = [], [], [], []
     found = tracked_found = accepted = 0
     previous = None
