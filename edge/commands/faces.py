@@ -175,5 +175,5 @@ def _bench_search(args: argparse.Namespace) -> int:
         print("--size and --queries must be at least 1")
         return 2
     kind = args.kind or config.faces.index
-    print(json.dumps(run(args.size, args.queries, kind, config.faces.exact_max)))
+    print(json.dumps(run(args.size, args.queries, kind, config.faces.exact_max, config.faces.top_k)))
     return 0

@@ -39,7 +39,7 @@ def _exact_top1(vectors: np.ndarray, probes: np.ndarray) -> np.ndarray:
     return best_row
 
 
-def run(size: int, queries: int, kind: str, exact_max: int, seed: int = 0) -> dict:
+def run(size: int, queries: int, kind: str, exact_max: int, top_k: int, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     vectors = unit(rng.standard_normal((size, DIMENSIONS), dtype=np.float32))
     sources = rng.integers(0, size, queries)
@@ -55,7 +55,7 @@ def run(size: int, queries: int, kind: str, exact_max: int, seed: int = 0) -> di
     latencies, answers = [], []
     for probe in probes:
         t0 = time.perf_counter()
-        candidates = gallery.search(probe, k=5, threshold=1.0)
+        candidates = gallery.search(probe, k=top_k, threshold=1.0)
         latencies.append((time.perf_counter() - t0) * 1000)
         answers.append(int(candidates[0].template_id[1:]))
     exact = _exact_top1(vectors, probes)
