@@ -102,6 +102,8 @@ def test_bad_events_are_refused_and_nothing_is_stored(outbox):
         outbox.put("lane-1/decision", {"score": float("inf")})
     with pytest.raises(OutboxError, match="not representable in JSON"):
         outbox.put("lane-1/decision", {"when": object()})
+    with pytest.raises(OutboxError, match="more than 262144: send images and biometric data by hash"):
+        outbox.put("lane-1/decision", {"portrait": "A" * 300_000})
     with pytest.raises(OutboxError, match="an event must be a mapping"):
         outbox.put("lane-1/decision", ["n", 1])
     assert outbox.depth() == 0

@@ -41,6 +41,9 @@ INSERT OR IGNORE INTO delivery (one, last_time, delivered) VALUES (1, NULL, 0);
 """
 _TOPIC = re.compile(MQTT_TOPIC)
 MAX_TOPIC = 128
+# An event too big for the broker would be refused on every attempt and hold up all behind it;
+# images and biometric data go to the audit blobs, and events carry their hashes.
+MAX_EVENT_BYTES = 256 * 1024
 
 
 class OutboxError(Exception):
@@ -97,6 +100,9 @@ class Outbox:
             event_json = canonical_json(dict(event))
         except InvalidRecord as exc:
             raise OutboxError(f"event for {topic_suffix!r}: {exc}") from None
+        if len(event_json.encode("utf-8")) > MAX_EVENT_BYTES:
+            raise OutboxError(f"event for {topic_suffix!r} is {len(event_json.encode('utf-8'))} bytes, more than "
+                              f"{MAX_EVENT_BYTES}: send images and biometric data by hash, not inline")
         event_id = str(uuid.uuid4())
         try:
             with self._writer_lock:
