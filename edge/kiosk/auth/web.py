@@ -1,0 +1,217 @@
+"""The auth layer's FastAPI side: login/logout/me, the login page, and the dependencies other routes use.
+
+    auth = create_auth(state_dir, config.kiosk.auth)
+    auth.install(app)                                   # routes + the guard on every change
+    @app.post("/api/lanes/{lane_id}/confirm")
+    def confirm(lane_id: str, user: Annotated[User, Depends(auth.require_lane)]): ...
+
+Changes (POST/PUT/PATCH/DELETE) need a live session (cookie) and that session's CSRF token in the
+X-CSRF-Token header. Both `current_user` and the guard check it, so a route that forgets the
+dependency is still protected, and a route used without the guard still checks it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from edge.config import KioskAuthConfig
+from edge.kiosk.auth.admin import AccountAdmin
+from edge.kiosk.auth.db import Database, users_db_path
+from edge.kiosk.auth.demo import DemoAccount, ensure_demo_accounts
+from edge.kiosk.auth.dependencies import role_dependency, user_dependencies
+from edge.kiosk.auth.hashing import Hasher
+from edge.kiosk.auth.login import Authenticator, Outcome
+from edge.kiosk.auth.model import Role, User
+from edge.kiosk.auth.sessions import Session, SessionStore
+from edge.kiosk.auth.users import UserStore
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+SESSION_COOKIE = "edge_session"
+CSRF_HEADER = "X-CSRF-Token"
+LOGIN_PATH = "/api/login"
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_NO_STORE = {"Cache-Control": "no-store"}
+
+_STATUS = {Outcome.WRONG: 401, Outcome.LOCKED: 429, Outcome.DISABLED: 403, Outcome.DEMO_OFF: 403}
+
+
+class LoginRequest(BaseModel):
+    """Either username + password or badge + pin."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    username: str | None = Field(default=None, min_length=1, max_length=32)
+    password: str | None = Field(default=None, min_length=1, max_length=256)
+    badge: str | None = Field(default=None, min_length=1, max_length=64)
+    pin: str | None = Field(default=None, min_length=1, max_length=12, pattern=r"^[0-9]+$")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> LoginRequest:
+        given = {name for name in ("username", "password", "badge", "pin") if getattr(self, name) is not None}
+        if given not in ({"username", "password"}, {"badge", "pin"}):
+            raise ValueError("send either username and password, or badge and pin")
+        return self
+
+
+def _same_origin(request: Request) -> bool:
+    # Browsers send Origin on every POST; other clients (curl, edge's own tests) send none and
+    # carry no ambient cookie to abuse.
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+
+
+class Auth:
+    def __init__(self, db: Database, config: KioskAuthConfig):
+        self.config = config
+        self.users = UserStore(db)
+        self.sessions = SessionStore(db, config.session_idle_s, config.session_max_s)
+        hasher = Hasher()
+        self.admin = AccountAdmin(self.users, hasher, config)
+        self._authenticator = Authenticator(self.users, hasher, config)
+        self.demo_accounts: list[DemoAccount] = (
+            ensure_demo_accounts(self.users, self.admin) if config.demo_accounts else []
+        )
+        self.current_user, self.require_lane = user_dependencies(lambda request: self._authorised(request)[0])
+        self.router = self._router()
+
+    # -- for other routes -----------------------------------------------------------------------
+
+    def install(self, app: FastAPI) -> None:
+        app.include_router(self.router)
+        app.add_middleware(_ChangeGuard, auth=self)
+
+    def require_role(self, *roles: Role | str) -> Callable[..., User]:
+        """A dependency: the current user, if their role is one of `roles` (403 otherwise)."""
+        return role_dependency(self.current_user, frozenset(Role(role) for role in roles))
+
+    def user_of(self, connection: HTTPConnection) -> User | None:
+        """The logged-in user of a request or websocket, or None; for routes that answer without
+        one (a websocket closes with 1008 rather than raising)."""
+        found = self._session_of(connection)
+        return found[0] if found else None
+
+    # -- the checks -----------------------------------------------------------------------------
+
+    def _session_of(self, connection: HTTPConnection) -> tuple[User, Session] | None:
+        token = connection.cookies.get(SESSION_COOKIE)
+        if not token:
+            return None
+        session = self.sessions.use(token, time.time())
+        if session is None:
+            return None
+        account = self.users.get(session.username)
+        if account is None or account.disabled or (account.demo and not self.config.demo_accounts):
+            return None
+        return account.user, session
+
+    def _authorised(self, request: Request) -> tuple[User, Session]:
+        found = self._session_of(request)
+        if found is None:
+            detail = "session expired; log in again" if request.cookies.get(SESSION_COOKIE) else "log in first"
+            raise HTTPException(401, detail)
+        if request.method in MUTATING:
+            if not _same_origin(request):
+                raise HTTPException(403, "request from another site refused")
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), found[1].csrf_token.encode()):
+                raise HTTPException(403, f"missing or wrong CSRF token ({CSRF_HEADER} header)")
+        return found
+
+    # -- the routes -----------------------------------------------------------------------------
+
+    def _router(self) -> APIRouter:
+        router = APIRouter()
+
+        @router.get("/login", include_in_schema=False)
+        def login_page() -> FileResponse:
+            return FileResponse(STATIC / "login.html", headers=_NO_STORE)
+
+        @router.post(LOGIN_PATH, summary="log in with user name + password or badge + PIN; sets the session cookie")
+        def login(body: LoginRequest, request: Request, response: Response) -> dict:
+            if not _same_origin(request):
+                raise HTTPException(403, "login from another site refused")
+            now = time.time()
+            by_badge = body.badge is not None
+            if by_badge:
+                result = self._authenticator.by_badge(body.badge or "", body.pin or "", now)
+            else:
+                result = self._authenticator.by_password(body.username or "", body.password or "", now)
+            who = result.account.user.username if result.account else "(unknown)"
+            if result.outcome is not Outcome.OK or result.account is None:
+                log.warning("kiosk login refused for %s: %s", who, result.outcome.value)
+                headers = {"Retry-After": str(math.ceil(result.locked_for_s))} if result.locked_for_s else None
+                raise HTTPException(_STATUS[result.outcome], result.words(by_badge), headers=headers)
+            old = request.cookies.get(SESSION_COOKIE)
+            if old:
+                self.sessions.end(old)  # a login never continues someone else's session
+            created = self.sessions.create(who, now)
+            response.set_cookie(
+                SESSION_COOKIE, created.token, max_age=math.ceil(self.config.session_max_s), path="/",
+                httponly=True, samesite="strict", secure=request.url.scheme == "https",
+            )
+            response.headers.update(_NO_STORE)
+            log.info("kiosk login: %s (%s)", who, result.account.user.role.value)
+            return self._me(result.account.user, created.session)
+
+        @router.post("/api/logout", summary="end this session")
+        def logout(request: Request, response: Response) -> dict:
+            user, _ = self._authorised(request)
+            self.sessions.end(request.cookies[SESSION_COOKIE])
+            response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
+                                   secure=request.url.scheme == "https")
+            log.info("kiosk logout: %s", user.username)
+            return {"logged_out": user.username}
+
+        @router.get("/api/me", summary="the logged-in user, their role and lanes, and the CSRF token for changes")
+        def me(request: Request, response: Response) -> dict:
+            user, session = self._authorised(request)
+            response.headers.update(_NO_STORE)
+            return self._me(user, session)
+
+        return router
+
+    def _me(self, user: User, session: Session) -> dict:
+        return {**user.to_json(), "csrf_token": session.csrf_token,
+                "session_ends_at": session.created_at + self.config.session_max_s}
+
+
+class _ChangeGuard:
+    """Refuses every change (POST/PUT/PATCH/DELETE) without a live session and its CSRF token,
+    except logging in, before any route sees it."""
+
+    def __init__(self, app: ASGIApp, auth: Auth):
+        self._app = app
+        self._auth = auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in MUTATING and scope["path"] != LOGIN_PATH:
+            try:
+                await run_in_threadpool(self._auth._authorised, Request(scope))
+            except HTTPException as refused:
+                response = JSONResponse({"detail": refused.detail}, refused.status_code, headers=refused.headers)
+                await response(scope, receive, send)
+                return
+        await self._app(scope, receive, send)
+
+
+def create_auth(state_dir: Path, config: KioskAuthConfig) -> Auth:
+    """The auth layer on state_dir/kiosk/users.sqlite; with `demo_accounts`, the demo accounts exist
+    (and are logged) once this returns."""
+    auth = Auth(Database(users_db_path(state_dir)), config)
+    for demo in auth.demo_accounts:
+        log.info("demo account: %s", demo.describe())
+    return auth
