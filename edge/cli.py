@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "edge.commands.audit",
     "edge.commands.outbox",
     "edge.commands.service",
+    "edge.commands.calibrate",
     "edge.commands.users",
 )
 

@@ -8,6 +8,7 @@ setting, and nothing can change the configuration behind the audit log's back.
 from __future__ import annotations
 
 import ipaddress
+import math
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +43,42 @@ class Roi(StrictModel):
     height: int = Field(gt=0)
 
 
+class LensConfig(StrictModel):
+    """The camera's intrinsics and lens distortion (OpenCV's pinhole model), measured by
+    `edge calibrate lens` from checkerboard images at width x height pixels."""
+
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    fx: float = Field(gt=0)
+    fy: float = Field(gt=0)
+    cx: float
+    cy: float
+    # k1, k2, p1, p2, k3 (OpenCV's order).
+    distortion: list[float] = Field(min_length=5, max_length=5)
+    rms_px: float = Field(ge=0)  # reprojection error of the calibration
+
+
+class PerspectiveWarp(StrictModel):
+    """A homography applied to the camera's ROI (the whole frame without one) so that plates appear
+    square-on; `edge calibrate warp` measures it from the four corners of a plate."""
+
+    matrix: list[list[float]] = Field(min_length=3, max_length=3)  # 3 rows of 3, ROI pixels -> warped pixels
+    width: int = Field(gt=0, le=8192)  # size of the warped image
+    height: int = Field(gt=0, le=8192)
+
+    @field_validator("matrix")
+    @classmethod
+    def _homography(cls, matrix: list[list[float]]) -> list[list[float]]:
+        if any(len(row) != 3 for row in matrix):
+            raise ValueError("matrix must be 3 rows of 3 numbers")
+        if not all(math.isfinite(v) for row in matrix for v in row):
+            raise ValueError("matrix must hold finite numbers")
+        (a, b, c), (d, e, f), (g, h, i) = matrix
+        if abs(a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)) < 1e-12:
+            raise ValueError("matrix is singular (not a perspective warp)")
+        return matrix
+
+
 class CameraConfig(StrictModel):
     # usb:0, /dev/video0, rtsp://..., http://... (MJPEG), a video file, an image folder, synthetic://lane/camera
     url: str = Field(min_length=1)
@@ -50,6 +87,8 @@ class CameraConfig(StrictModel):
     backoff_initial_s: float = Field(default=0.5, gt=0, le=60)
     backoff_max_s: float = Field(default=10.0, gt=0, le=600)
     roi: Roi | None = None
+    lens: LensConfig | None = None  # set by `edge calibrate lens`
+    warp: PerspectiveWarp | None = None  # set by `edge calibrate warp`
 
     @model_validator(mode="after")
     def _backoff_order(self) -> CameraConfig:
@@ -456,6 +495,28 @@ class CentralConfig(StrictModel):
         return 1883 if self.tls is None else 8883
 
 
+class DriftLimits(StrictModel):
+    """How far today's frames may stray from the calibrated baseline before `edge calibrate drift` alarms."""
+
+    min_focus_ratio: float = Field(default=0.6, gt=0, le=1)  # today's focus score over the baseline's
+    max_brightness_change: float = Field(default=40, gt=0, le=255)  # mean grey level, either way
+    max_clipped_increase: float = Field(default=0.05, gt=0, le=1)  # more of the frame black or white
+    max_shift_px: float = Field(default=20, gt=0)  # the view moved (camera knocked or turned)
+    min_similarity: float = Field(default=0.7, gt=-1, le=1)  # structure of the scene (lens dirty or covered)
+
+
+class CalibrationConfig(StrictModel):
+    """Camera set-up targets for the technician (`edge calibrate ...`) and the drift baseline."""
+
+    # Relative to the crossing's state_dir: one baseline per lane camera.
+    baseline_dir: Path = Path("calibration")
+    min_plate_char_px: float = Field(default=15, gt=0)  # reliable plate reads need characters this tall
+    min_inter_eye_px: float = Field(default=90, gt=0)  # face matching needs eyes this far apart
+    vehicle_speed_kmh: float = Field(default=30, gt=0, le=250)  # for the shutter advice
+    max_blur_px: float = Field(default=1.0, gt=0, le=10)  # motion blur the shutter advice allows
+    drift: DriftLimits = DriftLimits()
+
+
 class EdgeConfig(StrictModel):
     crossing: CrossingConfig
     # Relative paths are resolved against the directory of the config file.
@@ -465,6 +526,7 @@ class EdgeConfig(StrictModel):
     logging: LoggingConfig = LoggingConfig()
     watchlist: WatchlistConfig = WatchlistConfig()
     faces: FacesConfig = FacesConfig()
+    calibration: CalibrationConfig = CalibrationConfig()
     audit: AuditConfig = AuditConfig()
     outbox: OutboxConfig = OutboxConfig()
     # None: events wait in the outbox (nothing is published) until a broker is configured.

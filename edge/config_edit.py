@@ -230,14 +230,14 @@ def _lookup(data: Any, path: TablePath) -> Any:
     return data
 
 
-def _set_one(text: str, data: dict, table: TablePath, key: str, value: Any) -> str:
+def _set_one(text: str, table: TablePath, key: str, value: Any) -> str:
     entries = _scan(text)
     newline = "\r\n" if "\r\n" in text else "\n"
     headers = [e for e in entries if isinstance(e, _Header)]
     if isinstance(value, Mapping) and any(h.path == (*table, key) for h in headers):
         # The value is a table of its own ([...roi]): set its keys there.
         for sub_key, sub_value in value.items():
-            text = _set_one(text, data, (*table, key), sub_key, sub_value)
+            text = _set_one(text, (*table, key), sub_key, sub_value)
         return text
     if any(h.path == table for h in headers):
         body = [e for e in entries if isinstance(e, _KeyValue) and e.table == table]
@@ -249,7 +249,7 @@ def _set_one(text: str, data: dict, table: TablePath, key: str, value: Any) -> s
         return text[:after] + f"{lead}{_key(key)} = {literal(value)}{newline}" + text[after:]
     for entry in entries:
         if isinstance(entry, _KeyValue) and entry.table + entry.key == table and text[entry.value_start] == "{":
-            merged = {**_lookup(data, table), key: value}
+            merged = {**_lookup(tomllib.loads(text), table), key: value}
             return text[: entry.value_start] + literal(merged) + text[entry.value_end :]
     if all(isinstance(part, str) for part in table) and table:
         lead = "" if not text or text.endswith("\n") else newline
@@ -289,7 +289,7 @@ def edited_text(text: str, table: TablePath, values: Mapping[str, Any]) -> str:
     new_text = text
     try:
         for key, value in values.items():
-            new_text = _set_one(new_text, data, table, key, value)
+            new_text = _set_one(new_text, table, key, value)
         ok = tomllib.loads(new_text) == _expected(data, table, values)
     except (_Unreadable, tomllib.TOMLDecodeError, KeyError, IndexError, TypeError):
         ok = False

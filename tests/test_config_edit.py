@@ -40,11 +40,12 @@ def test_a_missing_key_is_added_to_its_table_and_nowhere_else():
 
 def test_an_inline_table_written_with_a_dotted_key_is_rewritten_for_the_right_lane():
     text = DEFAULT_CONFIG.read_text()
-    new = edited_text(text, ("lanes", 1, "cameras", "plate"), {"roi": ROI})
+    new = edited_text(text, ("lanes", 1, "cameras", "plate"), {"roi": ROI, "stall_timeout_s": 3.0})
     (before, after), = _changed_lines(text, new)
     assert before.startswith("cameras.plate = ") and "seed=2" in after and "roi = { x = 10" in after
     config = parse_config(new, DEFAULT_CONFIG)
-    assert config.lanes[1].cameras.plate.roi.x == 10 and config.lanes[0].cameras.plate.roi is None
+    assert config.lanes[1].cameras.plate.roi.x == 10 and config.lanes[1].cameras.plate.stall_timeout_s == 3.0
+    assert config.lanes[0].cameras.plate.roi is None
 
 
 def test_a_table_value_written_as_its_own_table_is_set_key_by_key():
