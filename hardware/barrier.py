@@ -150,7 +150,8 @@ class ModbusBarrier:
         with self._lock:
             status = self._poll()
             if status.arm not in (ArmState.DOWN, ArmState.UP):
-                raise OpenRefused(f"{self.name}: arm state is {status.arm.value} ({status.health.last_error})")
+                why = "between its limits" if status.arm is ArmState.MOVING else status.health.last_error
+                raise OpenRefused(f"{self.name}: arm state is {status.arm.value} ({why})")
             if _STUCK in self._health.conditions() or _LIMITS in self._health.conditions():
                 raise OpenRefused(f"{self.name}: standing fault: {'; '.join(status.faults)}")
             command = BarrierCommand(self.name, "open", reason, actor, datetime.now(UTC))
