@@ -18,8 +18,8 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from edge.config import KioskAuthConfig
-from edge.kiosk.auth import CSRF_HEADER, SESSION_COOKIE, Auth, Role, User, create_auth
-from edge.kiosk.auth.web import STATIC
+from edge.kiosk.auth import Role, User
+from edge.kiosk.auth.web import CSRF_HEADER, SESSION_COOKIE, STATIC, Auth, create_auth
 from tests.running_service import free_port
 
 PASSWORD = "correct-horse-1"
@@ -80,7 +80,7 @@ class AuthServer:
 
     def add(self, name: str, role: Role = Role.OFFICER, lanes: tuple[str, ...] = ("lane-1",),
             all_lanes: bool = False) -> User:
-        return self.auth.admin.add(name, role, lanes, all_lanes, PASSWORD)
+        return self.auth.accounts.admin.add(name, role, lanes, all_lanes, PASSWORD)
 
     def login(self, name: str, password: str = PASSWORD) -> tuple[httpx.Client, dict[str, str]]:
         """A client with a live session, and the headers a change needs (the CSRF token)."""

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from edge.kiosk.auth import CSRF_HEADER, SESSION_COOKIE, Role
+from edge.kiosk.auth import Role
 from edge.kiosk.auth.db import users_db_path
+from edge.kiosk.auth.web import CSRF_HEADER, SESSION_COOKIE
 from tests.kiosk_auth_server import PASSWORD, serving
 
 
@@ -89,7 +90,7 @@ def test_a_lockout_ends_after_its_time(tmp_path):
 def test_badge_and_pin_log_in_and_wrong_pins_count_towards_the_lockout(tmp_path):
     with serving(tmp_path / "state", lockout_after=2, lockout_s=300, pin_length=4) as server:
         server.add("alice")
-        server.auth.admin.set_badge("alice", "B-0042", "4711")
+        server.auth.accounts.admin.set_badge("alice", "B-0042", "4711")
         with server.client() as client:
             ok = client.post("/api/login", json={"badge": "B-0042", "pin": "4711"})
             assert ok.status_code == 200 and ok.json()["username"] == "alice"
@@ -172,7 +173,7 @@ def test_one_session_s_csrf_token_does_not_work_for_another(server):
 def test_an_officer_acts_only_on_their_lanes_and_a_supervisor_on_all(server):
     server.add("alice", lanes=("lane-1",))
     server.add("carol", all_lanes=True)
-    server.auth.admin.add("sam", Role.SUPERVISOR, (), False, PASSWORD)
+    server.auth.accounts.admin.add("sam", Role.SUPERVISOR, (), False, PASSWORD)
     alice, alice_csrf = server.login("alice")
     carol, carol_csrf = server.login("carol")
     sam, sam_csrf = server.login("sam")
@@ -201,9 +202,9 @@ def test_a_new_password_or_a_disable_ends_open_sessions(server):
     server.add("bob")
     alice, _ = server.login("alice")
     bob, _ = server.login("bob")
-    server.auth.admin.set_password("alice", "another-password-2")
+    server.auth.accounts.admin.set_password("alice", "another-password-2")
     assert alice.get("/api/me").status_code == 401
-    server.auth.users.set_disabled("bob", True)
+    server.auth.accounts.users.set_disabled("bob", True)
     assert bob.get("/api/me").status_code == 401
     refused = bob.post("/api/login", json={"username": "bob", "password": PASSWORD})
     assert refused.status_code == 403 and refused.json()["detail"] == "account disabled; ask a supervisor"
@@ -224,7 +225,7 @@ def test_sessions_survive_a_server_restart(tmp_path):
 
 def test_the_database_holds_argon2_hashes_and_token_digests_only(server):
     server.add("alice")
-    server.auth.admin.set_badge("alice", "B-1", "271828")
+    server.auth.accounts.admin.set_badge("alice", "B-1", "271828")
     client, _ = server.login("alice")
     token = client.cookies[SESSION_COOKIE]
     path = users_db_path(server.state_dir)
@@ -241,7 +242,7 @@ def test_the_database_holds_argon2_hashes_and_token_digests_only(server):
 
 def test_demo_accounts_log_in_only_where_the_config_allows_them(tmp_path):
     with serving(tmp_path / "state", demo_accounts=True) as demo:
-        assert [d.username for d in demo.auth.demo_accounts] == ["officer", "tech", "super"]
+        assert [d.username for d in demo.auth.accounts.demo_accounts] == ["officer", "tech", "super"]
         tech, _ = demo.login("tech", "tech")
         assert tech.get("/api/me").json()["role"] == "technician"
         officer, _ = demo.login("officer", "officer")

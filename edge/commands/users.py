@@ -10,11 +10,12 @@ import argparse
 import getpass
 import sys
 import time
+from collections.abc import Callable
 
 from edge.commands.config import load_for_command
 from edge.config import DEFAULT_CONFIG, EdgeConfig
-from edge.kiosk.auth import Auth, Role, create_auth
-from edge.kiosk.auth.model import InvalidAccount, parse_lanes
+from edge.kiosk.auth.accounts import Accounts, open_accounts
+from edge.kiosk.auth.model import InvalidAccount, Role, parse_lanes
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -59,16 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
            with_name=False)
 
 
-def _open(args: argparse.Namespace) -> tuple[EdgeConfig, Auth]:
-    config = load_for_command(args.config)
-    return config, create_auth(config.state_dir, config.kiosk.auth)
-
-
 def _lanes(config: EdgeConfig, text: str | None, role: Role) -> tuple[tuple[str, ...], bool]:
     if role is Role.SUPERVISOR and text is None:
         return (), True
     if text is None:
-        raise InvalidAccount(f"a {role.value} needs --lanes (lane ids separated by commas, or 'all')")
+        raise InvalidAccount(f"the role {role.value} needs --lanes (lane ids separated by commas, or 'all')")
     lanes, every = parse_lanes(text)
     known = [lane.id for lane in config.lanes]
     unknown = [lane for lane in lanes if lane not in known]
@@ -86,41 +82,43 @@ def _secret(what: str, from_stdin: bool) -> str:
     return first
 
 
-def _refusing(func):
-    """Run a command; a refused change prints why and exits 1 instead of a traceback."""
+def _with_accounts(func: Callable[[argparse.Namespace, EdgeConfig, Accounts], int]) -> Callable[..., int]:
+    """Run a command on the config's accounts, closed afterwards; a refused change prints why and
+    exits 1 instead of a traceback."""
 
     def run(args: argparse.Namespace) -> int:
+        config = load_for_command(args.config)
+        accounts = open_accounts(config.state_dir, config.kiosk.auth)
         try:
-            return func(args)
+            return func(args, config, accounts)
         except InvalidAccount as exc:
             print(f"refused: {exc}", file=sys.stderr)
             return EXIT_REFUSED
+        finally:
+            accounts.close()
 
     return run
 
 
-@_refusing
-def _add(args: argparse.Namespace) -> int:
-    config, auth = _open(args)
+@_with_accounts
+def _add(args: argparse.Namespace, config: EdgeConfig, accounts: Accounts) -> int:
     role = Role(args.role)
     lanes, every = _lanes(config, args.lanes, role)
-    user = auth.admin.add(args.name, role, lanes, every, _secret("password", args.password_stdin))
+    user = accounts.admin.add(args.name, role, lanes, every, _secret("password", args.password_stdin))
     print(f"added {user.username} ({role.value}, {_lanes_words(user.all_lanes, user.lanes)})")
     return 0
 
 
-@_refusing
-def _passwd(args: argparse.Namespace) -> int:
-    _, auth = _open(args)
-    auth.admin.set_password(args.name, _secret("password", args.password_stdin))
+@_with_accounts
+def _passwd(args: argparse.Namespace, _: EdgeConfig, accounts: Accounts) -> int:
+    accounts.admin.set_password(args.name, _secret("password", args.password_stdin))
     print(f"new password for {args.name}; its sessions are ended")
     return 0
 
 
-@_refusing
-def _set(args: argparse.Namespace) -> int:
-    config, auth = _open(args)
-    account = auth.users.get(args.name)
+@_with_accounts
+def _set(args: argparse.Namespace, config: EdgeConfig, accounts: Accounts) -> int:
+    account = accounts.users.get(args.name)
     if account is None:
         raise InvalidAccount(f"no user {args.name!r}")
     if args.role is None and args.lanes is None:
@@ -131,64 +129,61 @@ def _set(args: argparse.Namespace) -> int:
         lanes, every = account.user.lanes, account.user.all_lanes
     else:
         lanes, every = _lanes(config, args.lanes, role)
-    user = auth.admin.set_access(args.name, role, lanes, every)
+    user = accounts.admin.set_access(args.name, role, lanes, every)
     print(f"{user.username} is now {role.value}, {_lanes_words(user.all_lanes, user.lanes)}")
     return 0
 
 
-@_refusing
-def _badge(args: argparse.Namespace) -> int:
-    _, auth = _open(args)
+@_with_accounts
+def _badge(args: argparse.Namespace, _: EdgeConfig, accounts: Accounts) -> int:
     if args.clear:
-        auth.admin.clear_badge(args.name)
+        accounts.admin.clear_badge(args.name)
         print(f"{args.name} has no badge now")
         return 0
-    auth.admin.set_badge(args.name, args.badge_id, _secret("PIN", args.pin_stdin))
+    accounts.admin.set_badge(args.name, args.badge_id, _secret("PIN", args.pin_stdin))
     print(f"{args.name} logs in with badge {args.badge_id.strip()} and PIN")
     return 0
 
 
-@_refusing
-def _disable(args: argparse.Namespace) -> int:
-    _, auth = _open(args)
-    auth.users.set_disabled(args.name, True)
+@_with_accounts
+def _disable(args: argparse.Namespace, _: EdgeConfig, accounts: Accounts) -> int:
+    accounts.users.set_disabled(args.name, True)
     print(f"{args.name} is disabled; its sessions are ended")
     return 0
 
 
-@_refusing
-def _enable(args: argparse.Namespace) -> int:
-    _, auth = _open(args)
-    auth.users.set_disabled(args.name, False)
+@_with_accounts
+def _enable(args: argparse.Namespace, _: EdgeConfig, accounts: Accounts) -> int:
+    accounts.users.set_disabled(args.name, False)
     print(f"{args.name} may log in again")
     return 0
 
 
-def _list(args: argparse.Namespace) -> int:
-    _, auth = _open(args)
+@_with_accounts
+def _list(args: argparse.Namespace, _: EdgeConfig, accounts: Accounts) -> int:
     now = time.time()
     rows = [("USER", "ROLE", "LANES", "BADGE", "STATE", "SESSIONS")]
-    for account in auth.users.all():
+    for account in accounts.users.all():
         user = account.user
         state = "disabled" if account.disabled else "locked" if account.locked_until > now else "active"
         if account.demo:
             state += " (demo)"
         rows.append((user.username, user.role.value, _lanes_words(user.all_lanes, user.lanes),
-                     account.badge_id or "-", state, str(auth.sessions.live_count(user.username, now))))
+                     account.badge_id or "-", state, str(accounts.sessions.live_count(user.username, now))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    config, auth = _open(args)
+@_with_accounts
+def _demo(args: argparse.Namespace, config: EdgeConfig, accounts: Accounts) -> int:
     if not config.kiosk.auth.demo_accounts:
         print(f"{args.config} is not a demo crossing: set kiosk.auth.demo_accounts = true there "
               "(for a demo only; the kiosk must stay on loopback)", file=sys.stderr)
         return EXIT_USAGE
     print("demo accounts (user / password):")
-    for demo in auth.demo_accounts:
+    for demo in accounts.demo_accounts:
         print(f"  {demo.describe()}")
     return 0
 

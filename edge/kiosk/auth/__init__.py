@@ -1,6 +1,9 @@
-"""Kiosk accounts, login sessions and CSRF protection (see web.py for how routes use them)."""
+"""Kiosk accounts, login sessions and CSRF protection.
+
+The web side is `edge.kiosk.auth.web` (create_auth, Auth); this package itself imports nothing
+heavy, because the `edge` CLI imports every command at start and `edge users` needs no FastAPI.
+"""
 
 from edge.kiosk.auth.model import Role, User
-from edge.kiosk.auth.web import CSRF_HEADER, SESSION_COOKIE, Auth, create_auth
 
-__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "Auth", "Role", "User", "create_auth"]
+__all__ = ["Role", "User"]

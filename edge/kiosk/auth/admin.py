@@ -70,5 +70,5 @@ def _user(username: str, role: Role, lanes: tuple[str, ...], all_lanes: bool) ->
         # A supervisor acts on every lane; storing a list would suggest otherwise.
         return User(username, role, (), True)
     if not lanes and not all_lanes:
-        raise InvalidAccount(f"a {role.value} needs lanes ('all' or a list of lane ids)")
+        raise InvalidAccount(f"the role {role.value} needs lanes ('all' or a list of lane ids)")
     return User(username, role, lanes, all_lanes)

@@ -28,15 +28,11 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from edge.config import KioskAuthConfig
-from edge.kiosk.auth.admin import AccountAdmin
-from edge.kiosk.auth.db import Database, users_db_path
-from edge.kiosk.auth.demo import DemoAccount, ensure_demo_accounts
+from edge.kiosk.auth.accounts import Accounts, open_accounts
 from edge.kiosk.auth.dependencies import role_dependency, user_dependencies
-from edge.kiosk.auth.hashing import Hasher
-from edge.kiosk.auth.login import Authenticator, Outcome
+from edge.kiosk.auth.login import Outcome
 from edge.kiosk.auth.model import Role, User
-from edge.kiosk.auth.sessions import Session, SessionStore
-from edge.kiosk.auth.users import UserStore
+from edge.kiosk.auth.sessions import Session
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +71,9 @@ def _same_origin(request: Request) -> bool:
 
 
 class Auth:
-    def __init__(self, db: Database, config: KioskAuthConfig):
-        self.config = config
-        self.users = UserStore(db)
-        self.sessions = SessionStore(db, config.session_idle_s, config.session_max_s)
-        hasher = Hasher()
-        self.admin = AccountAdmin(self.users, hasher, config)
-        self._authenticator = Authenticator(self.users, hasher, config)
-        self.demo_accounts: list[DemoAccount] = (
-            ensure_demo_accounts(self.users, self.admin) if config.demo_accounts else []
-        )
+    def __init__(self, accounts: Accounts):
+        self.accounts = accounts
+        self.config = accounts.config
         self.current_user, self.require_lane = user_dependencies(lambda request: self._authorised(request)[0])
         self.router = self._router()
 
@@ -110,10 +99,10 @@ class Auth:
         token = connection.cookies.get(SESSION_COOKIE)
         if not token:
             return None
-        session = self.sessions.use(token, time.time())
+        session = self.accounts.sessions.use(token, time.time())
         if session is None:
             return None
-        account = self.users.get(session.username)
+        account = self.accounts.users.get(session.username)
         if account is None or account.disabled or (account.demo and not self.config.demo_accounts):
             return None
         return account.user, session
@@ -147,9 +136,9 @@ class Auth:
             now = time.time()
             by_badge = body.badge is not None
             if by_badge:
-                result = self._authenticator.by_badge(body.badge or "", body.pin or "", now)
+                result = self.accounts.authenticator.by_badge(body.badge or "", body.pin or "", now)
             else:
-                result = self._authenticator.by_password(body.username or "", body.password or "", now)
+                result = self.accounts.authenticator.by_password(body.username or "", body.password or "", now)
             who = result.account.user.username if result.account else "(unknown)"
             if result.outcome is not Outcome.OK or result.account is None:
                 log.warning("kiosk login refused for %s: %s", who, result.outcome.value)
@@ -157,8 +146,8 @@ class Auth:
                 raise HTTPException(_STATUS[result.outcome], result.words(by_badge), headers=headers)
             old = request.cookies.get(SESSION_COOKIE)
             if old:
-                self.sessions.end(old)  # a login never continues someone else's session
-            created = self.sessions.create(who, now)
+                self.accounts.sessions.end(old)  # a login never continues someone else's session
+            created = self.accounts.sessions.create(who, now)
             response.set_cookie(
                 SESSION_COOKIE, created.token, max_age=math.ceil(self.config.session_max_s), path="/",
                 httponly=True, samesite="strict", secure=request.url.scheme == "https",
@@ -170,7 +159,7 @@ class Auth:
         @router.post("/api/logout", summary="end this session")
         def logout(request: Request, response: Response) -> dict:
             user, _ = self._authorised(request)
-            self.sessions.end(request.cookies[SESSION_COOKIE])
+            self.accounts.sessions.end(request.cookies[SESSION_COOKIE])
             response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
                                    secure=request.url.scheme == "https")
             log.info("kiosk logout: %s", user.username)
@@ -211,7 +200,7 @@ class _ChangeGuard:
 def create_auth(state_dir: Path, config: KioskAuthConfig) -> Auth:
     """The auth layer on state_dir/kiosk/users.sqlite; with `demo_accounts`, the demo accounts exist
     (and are logged) once this returns."""
-    auth = Auth(Database(users_db_path(state_dir)), config)
-    for demo in auth.demo_accounts:
+    auth = Auth(open_accounts(state_dir, config))
+    for demo in auth.accounts.demo_accounts:
         log.info("demo account: %s", demo.describe())
     return auth

@@ -1,0 +1,150 @@
+"""The auth layer's rules at the store level, with explicit times: session expiry and refresh,
+lockout counting and its end, account rules, demo accounts, and the config that enables them."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.config import KioskAuthConfig, KioskConfig
+from edge.kiosk.auth.admin import AccountAdmin
+from edge.kiosk.auth.db import Database
+from edge.kiosk.auth.demo import ensure_demo_accounts
+from edge.kiosk.auth.hashing import Hasher
+from edge.kiosk.auth.login import Authenticator, LoginResult, Outcome
+from edge.kiosk.auth.model import InvalidAccount, Role, User, parse_lanes
+from edge.kiosk.auth.sessions import SessionStore
+from edge.kiosk.auth.users import UserStore
+
+PASSWORD = "correct-horse-1"
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(tmp_path / "users.sqlite")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def hasher():
+    return Hasher()
+
+
+def _admin(db, hasher, **config) -> tuple[UserStore, AccountAdmin, Authenticator]:
+    users = UserStore(db)
+    settings = KioskAuthConfig(**config)
+    return users, AccountAdmin(users, hasher, settings), Authenticator(users, hasher, settings)
+
+
+def test_use_keeps_a_session_alive_until_it_is_idle_too_long(db):
+    users = UserStore(db)
+    users.add(User("alice", Role.OFFICER, ("lane-1",), False), "hash", now=0)
+    sessions = SessionStore(db, idle_s=10, max_s=100)
+    token = sessions.create("alice", now=0).token
+    assert sessions.use(token, now=9) is not None
+    assert sessions.use(token, now=18) is not None  # 18 s after login, but only 9 s idle
+    assert sessions.use(token, now=29) is None  # 11 s idle
+    assert sessions.use(token, now=30) is None  # and gone for good, not revived by the attempt
+
+
+def test_a_used_session_still_ends_at_its_absolute_limit(db):
+    UserStore(db).add(User("alice", Role.OFFICER, ("lane-1",), False), "hash", now=0)
+    sessions = SessionStore(db, idle_s=10, max_s=30)
+    created = sessions.create("alice", now=0)
+    for now in (8, 16, 24, 29):
+        session = sessions.use(created.token, now=now)
+        assert session is not None and session.csrf_token == created.session.csrf_token
+    assert sessions.use(created.token, now=30) is None
+    assert sessions.live_count("alice", now=30) == 0
+
+
+def test_every_session_has_its_own_token_and_csrf_token(db):
+    UserStore(db).add(User("alice", Role.OFFICER, ("lane-1",), False), "hash", now=0)
+    sessions = SessionStore(db, idle_s=10, max_s=30)
+    first, second = sessions.create("alice", now=0), sessions.create("alice", now=0)
+    assert first.token != second.token and first.session.csrf_token != second.session.csrf_token
+    assert sessions.live_count("alice", now=1) == 2
+    sessions.end(first.token)
+    assert sessions.use(first.token, now=1) is None and sessions.use(second.token, now=1) is not None
+
+
+def test_failures_in_a_row_lock_the_account_until_the_lockout_ends(db, hasher):
+    users, admin, login = _admin(db, hasher, lockout_after=3, lockout_s=60)
+    admin.add("alice", Role.OFFICER, ("lane-1",), False, PASSWORD)
+    assert [login.by_password("alice", "wrong-wrong", now=t).outcome for t in (0, 1)] == [Outcome.WRONG] * 2
+    locked = login.by_password("alice", "wrong-wrong", now=2)
+    assert locked.outcome is Outcome.LOCKED and locked.locked_for_s == 60
+    assert login.by_password("alice", PASSWORD, now=61).outcome is Outcome.LOCKED
+    assert login.by_password("alice", PASSWORD, now=62).outcome is Outcome.OK
+    # A success clears the count: two more failures do not lock.
+    assert [login.by_password("alice", "wrong-wrong", now=t).outcome for t in (63, 64)] == [Outcome.WRONG] * 2
+    assert users.get("alice").failures == 2
+
+
+def test_user_names_are_matched_without_case_or_spaces(db, hasher):
+    _, admin, login = _admin(db, hasher)
+    admin.add("alice", Role.OFFICER, ("lane-1",), False, PASSWORD)
+    assert login.by_password(" Alice ", PASSWORD, now=0).outcome is Outcome.OK
+
+
+@pytest.mark.parametrize(("seconds", "words"), [
+    (300, "account locked for 5 minutes"), (299.2, "account locked for 5 minutes"),
+    (60, "account locked for 1 minute"), (30, "account locked for 30 seconds"), (0.4, "account locked for 1 second"),
+])
+def test_lockout_words(seconds, words):
+    assert LoginResult(Outcome.LOCKED, locked_for_s=seconds).words(by_badge=False) == words
+
+
+def test_account_rules(db, hasher):
+    users, admin, _ = _admin(db, hasher, password_min_length=12, pin_length=6)
+    with pytest.raises(InvalidAccount, match="at least 12 characters"):
+        admin.add("alice", Role.OFFICER, ("lane-1",), False, "short-pass")
+    with pytest.raises(InvalidAccount, match="user name 'Alice!'"):
+        admin.add("Alice!", Role.OFFICER, ("lane-1",), False, "long-enough-password")
+    with pytest.raises(InvalidAccount, match="the role officer needs lanes"):
+        admin.add("alice", Role.OFFICER, (), False, "long-enough-password")
+    admin.add("alice", Role.OFFICER, ("lane-1",), False, "long-enough-password")
+    with pytest.raises(InvalidAccount, match="already exists"):
+        admin.add("alice", Role.TECHNICIAN, ("lane-1",), False, "long-enough-password")
+    for pin, problem in (("12345", "exactly 6 digits"), ("12345a", "exactly 6 digits"), ("777777", "repeated")):
+        with pytest.raises(InvalidAccount, match=problem):
+            admin.set_badge("alice", "B-1", pin)
+    admin.set_badge("alice", "B-1", "260718")
+    admin.add("bob", Role.OFFICER, ("lane-2",), False, "long-enough-password")
+    with pytest.raises(InvalidAccount, match="already belongs to another user"):
+        admin.set_badge("bob", "B-1", "314159")
+    with pytest.raises(InvalidAccount, match="no user 'carol'"):
+        admin.set_password("carol", "long-enough-password")
+    supervisor = admin.add("sam", Role.SUPERVISOR, ("lane-1",), False, "long-enough-password")
+    assert supervisor.all_lanes and supervisor.may_act_on("lane-9")
+    assert [a.user.username for a in users.all()] == ["alice", "bob", "sam"]
+
+
+def test_lane_lists():
+    assert parse_lanes("lane-1, lane-2,lane-1") == (("lane-1", "lane-2"), False)
+    assert parse_lanes("all") == ((), True)
+    with pytest.raises(InvalidAccount, match="not a lane id: 'Lane 3'"):
+        parse_lanes("lane-1,Lane 3")
+    with pytest.raises(InvalidAccount):
+        parse_lanes(" , ")
+
+
+def test_demo_accounts_are_created_once_and_never_replace_a_real_account(db, hasher):
+    users, admin, login = _admin(db, hasher, demo_accounts=True)
+    admin.add("super", Role.SUPERVISOR, (), True, "a-real-supervisor-password")
+    created = ensure_demo_accounts(users, admin)
+    assert [d.username for d in created] == ["officer", "tech"]
+    assert [d.username for d in ensure_demo_accounts(users, admin)] == ["officer", "tech"]
+    assert login.by_password("super", "super", now=0).outcome is Outcome.WRONG
+    assert login.by_password("officer", "officer", now=0).outcome is Outcome.OK
+    _, _, strict = _admin(db, hasher, demo_accounts=False)
+    assert strict.by_password("officer", "officer", now=0).outcome is Outcome.DEMO_OFF
+
+
+def test_the_config_keeps_demo_accounts_on_loopback_and_sessions_consistent():
+    assert KioskConfig(auth=KioskAuthConfig(demo_accounts=True)).auth.demo_accounts
+    with pytest.raises(ValueError, match="demo_accounts are for a loopback kiosk only"):
+        KioskConfig(host="10.0.0.5", tls_certfile="c.pem", tls_keyfile="k.pem",
+                    auth=KioskAuthConfig(demo_accounts=True))
+    with pytest.raises(ValueError, match="session_idle_s must not be longer than session_max_s"):
+        KioskAuthConfig(session_idle_s=600, session_max_s=60)
