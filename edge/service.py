@@ -17,6 +17,7 @@ import uvicorn
 from edge.capture import CameraState
 from edge.config import EdgeConfig
 from edge.kiosk.app import create_app
+from edge.kiosk.auth.web import create_auth
 from edge.lane_runtime import LaneRuntime, LaneView, Preview
 from edge.metrics import Family, render
 from edge.pubsub import Broadcaster
@@ -99,7 +100,7 @@ async def serve(config: EdgeConfig) -> None:
     server = _KioskServer(
         closing,
         uvicorn.Config(
-            create_app(crossing, closing),
+            create_app(crossing, closing, create_auth(config.state_dir, config.kiosk.auth)),
             host=config.kiosk.host,
             port=config.kiosk.port,
             ssl_certfile=config.kiosk.tls_certfile,

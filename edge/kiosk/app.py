@@ -15,6 +15,7 @@ from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
+from edge.kiosk.auth.web import Auth
 from edge.lane_runtime import CAMERA_ROLES, LaneView, Preview
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -31,11 +32,12 @@ class KioskBackend(Protocol):
     def metrics(self) -> str: ...
 
 
-def create_app(backend: KioskBackend, closing: asyncio.Event) -> FastAPI:
+def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> FastAPI:
     """The kiosk app. Setting `closing` ends every camera stream and websocket, so that a stop
     never waits on a browser that keeps its connections open."""
     app = FastAPI(title="Checkpoint Edge kiosk", version="0.1.0")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    auth.install(app)  # login/logout/me, and every change needs a session and its CSRF token
     lane_ids = {view.lane_id for view in backend.lane_views()}
 
     def _known_camera(lane_id: str, role: str) -> None:
