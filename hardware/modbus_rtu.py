@@ -22,6 +22,11 @@ from hardware.link import SerialLink
 ResponseCheck = Callable[[ModbusPDU], str | None]
 
 
+# Transactions failing in a row before the link is closed and reopened: a device server whose TCP
+# connection died without a reset, or an adapter in a bad state, only recovers that way.
+_REOPEN_AFTER = 3
+
+
 class ModbusError(Exception):
     """A transaction that failed after every retry; the message says how the last attempt failed."""
 
@@ -38,6 +43,7 @@ class ModbusRtuMaster:
         self._timeout = response_timeout_s
         self._retries = retries
         self._framer = FramerRTU(DecodePDU(is_server=False))
+        self._failed_in_a_row = 0
 
     def read_discrete_inputs(self, address: int, count: int) -> list[bool]:
         request = ReadDiscreteInputsRequest(address=address, count=count, dev_id=self._unit)
@@ -74,11 +80,17 @@ class ModbusRtuMaster:
                         self._link.health.fault(f"{what}: {noise}")
                     else:
                         self._link.health.good()
+                    self._failed_in_a_row = 0
                     return response
             self._link.health.fault(f"{what}: {problem}")
             # Wait out a late answer; one later than this could still be taken for the next answer.
             self._link.drain(quiet_s=self._timeout, max_s=2 * self._timeout)
-        raise ModbusError(f"{what}: {problem} (after {self._retries + 1} attempts)")
+        error = f"{what}: {problem} (after {self._retries + 1} attempts)"
+        self._failed_in_a_row += 1
+        if self._failed_in_a_row >= _REOPEN_AFTER:
+            self._failed_in_a_row = 0
+            self._link.drop(f"no valid answer in {_REOPEN_AFTER} transactions, reopening the link; last: {error}")
+        raise ModbusError(error)
 
     def _receive(self, function_code: int) -> tuple[ModbusPDU | None, str]:
         """The answer and "" (or a note about noise around it), or None and what went wrong."""

@@ -181,3 +181,16 @@ def test_over_a_pty_with_a_stable_name(tmp_path):
         _online(barrier)
         assert sim.command("stats")["open_pulses"] == 1
         barrier.close()
+
+
+def test_a_board_that_stops_answering_goes_offline_and_comes_back(sim):
+    health = HealthLog()
+    barrier = make_barrier(sim.url, AuditLog(), health)
+    _online(barrier)
+    sim.command("fault noanswer 0")
+    status = wait_until(barrier.poll, lambda s: s.health.state is DeviceState.OFFLINE, "offline")
+    assert status.health.last_error.startswith("no valid answer in 3 transactions, reopening the link")
+    assert status.arm is ArmState.UNKNOWN
+    sim.command("fault clear")
+    _online(barrier)
+    barrier.close()
