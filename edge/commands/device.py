@@ -15,6 +15,7 @@ import argparse
 import getpass
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -185,6 +186,9 @@ def _reader_listen(args: argparse.Namespace) -> int:
 
 def _bench_faults(args: argparse.Namespace) -> int:
     from edge.fault_campaign import run_campaign
+
+    # SIGTERM ends the campaign like Ctrl-C, through its clean-up, so no simulator is left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     report, problems = run_campaign(args.iterations, args.seed, lambda msg: print(msg, file=sys.stderr))
     for problem in problems:

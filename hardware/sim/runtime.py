@@ -78,6 +78,7 @@ class SimRuntime:
         self._stdin_lines = LineBuffer()
         self._replug_at: float | None = None
         self._running = True
+        self._parent = os.getppid()
 
     def ready_line(self) -> str:
         host, port = self._control.getsockname()[:2]
@@ -85,7 +86,8 @@ class SimRuntime:
 
     def run(self) -> None:
         print(self.ready_line(), flush=True)
-        while self._running:
+        # A simulator outlives nobody: when whoever started it dies, it goes too.
+        while self._running and os.getppid() == self._parent:
             readable = self._wait()
             now = time.monotonic()
             for fd in readable:
