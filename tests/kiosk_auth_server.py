@@ -5,6 +5,7 @@ dependency (the guard must still refuse it).
 No `from __future__ import annotations`: FastAPI reads the routes' Annotated[..., Depends(local)]
 signatures at run time."""
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from edge.config import KioskAuthConfig
 from edge.kiosk.auth import Role, User
 from edge.kiosk.auth.web import CSRF_HEADER, SESSION_COOKIE, STATIC, Auth, create_auth
 from tests.running_service import free_port
+from tests.test_watchlist_support import self_signed_tls
 
 PASSWORD = "correct-horse-1"
 
@@ -53,13 +55,20 @@ def build_app(auth: Auth) -> FastAPI:
 
 
 class AuthServer:
-    def __init__(self, state_dir: Path, config: KioskAuthConfig):
+    def __init__(self, state_dir: Path, config: KioskAuthConfig, tls_folder: Path | None = None):
+        """With `tls_folder`, served over https with a fresh self-signed certificate made there."""
         self.state_dir = state_dir
         self.auth = create_auth(state_dir, config)
         port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"{'https' if tls_folder else 'http'}://127.0.0.1:{port}"
+        self._verify: ssl.SSLContext | bool = True
+        tls = {}
+        if tls_folder is not None:
+            _, certificate = self_signed_tls(tls_folder)
+            self._verify = ssl.create_default_context(cafile=certificate)
+            tls = {"ssl_certfile": str(certificate), "ssl_keyfile": str(certificate.with_name("server.key"))}
         self._server = uvicorn.Server(
-            uvicorn.Config(build_app(self.auth), host="127.0.0.1", port=port, log_config=None, lifespan="off")
+            uvicorn.Config(build_app(self.auth), host="127.0.0.1", port=port, log_config=None, lifespan="off", **tls)
         )
         self._clients: list[httpx.Client] = []
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -72,7 +81,7 @@ class AuthServer:
 
     def client(self, session_token: str | None = None) -> httpx.Client:
         """A client of this server (closed when it stops), optionally carrying a session cookie."""
-        client = httpx.Client(base_url=self.url, timeout=20)
+        client = httpx.Client(base_url=self.url, timeout=20, verify=self._verify)
         if session_token is not None:
             client.cookies.set(SESSION_COOKIE, session_token)
         self._clients.append(client)
@@ -97,9 +106,9 @@ class AuthServer:
 
 
 @contextmanager
-def serving(state_dir: Path, **config: object) -> Iterator[AuthServer]:
+def serving(state_dir: Path, tls_folder: Path | None = None, **config: object) -> Iterator[AuthServer]:
     """An AuthServer on `state_dir` with KioskAuthConfig(**config), stopped afterwards."""
-    server = AuthServer(state_dir, KioskAuthConfig(**config))
+    server = AuthServer(state_dir, KioskAuthConfig(**config), tls_folder)
     try:
         yield server
     finally:

@@ -34,6 +34,14 @@ def test_login_sets_a_strict_http_only_cookie_and_me_tells_who(server):
         assert me["csrf_token"] == response.json()["csrf_token"]
 
 
+def test_under_tls_the_session_cookie_is_secure(tmp_path):
+    with serving(tmp_path / "state", tls_folder=tmp_path) as server:
+        server.add("alice")
+        response = server.client().post("/api/login", json={"username": "alice", "password": PASSWORD})
+        assert response.status_code == 200
+        assert "Secure" in response.headers["set-cookie"].split("; ")
+
+
 def test_wrong_password_and_unknown_user_get_the_same_answer(server):
     server.add("alice")
     with server.client() as client:
@@ -115,7 +123,7 @@ def test_an_idle_session_expires(tmp_path):
 
 
 def test_a_session_ends_at_its_absolute_limit_even_while_in_use(tmp_path):
-    with serving(tmp_path / "state", session_idle_s=1, session_max_s=1) as server:
+    with serving(tmp_path / "state", session_idle_s=2, session_max_s=2) as server:
         server.add("alice")
         client, _ = server.login("alice")
         statuses = []
