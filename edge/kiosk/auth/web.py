@@ -74,7 +74,7 @@ class Auth:
     def __init__(self, accounts: Accounts):
         self.accounts = accounts
         self.config = accounts.config
-        self.current_user, self.require_lane = user_dependencies(lambda request: self._authorised(request)[0])
+        self.current_user, self.require_lane = user_dependencies(lambda request: self.authorise(request)[0])
         self.router = self._router()
 
     # -- for other routes -----------------------------------------------------------------------
@@ -107,7 +107,9 @@ class Auth:
             return None
         return account.user, session
 
-    def _authorised(self, request: Request) -> tuple[User, Session]:
+    def authorise(self, request: Request) -> tuple[User, Session]:
+        """The user and session of a request; 401 without a live session, and for a change 403
+        without that session's CSRF token or from another origin."""
         found = self._session_of(request)
         if found is None:
             detail = "session expired; log in again" if request.cookies.get(SESSION_COOKIE) else "log in first"
@@ -158,7 +160,7 @@ class Auth:
 
         @router.post("/api/logout", summary="end this session")
         def logout(request: Request, response: Response) -> dict:
-            user, _ = self._authorised(request)
+            user, _ = self.authorise(request)
             self.accounts.sessions.end(request.cookies[SESSION_COOKIE])
             response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
                                    secure=request.url.scheme == "https")
@@ -167,7 +169,7 @@ class Auth:
 
         @router.get("/api/me", summary="the logged-in user, their role and lanes, and the CSRF token for changes")
         def me(request: Request, response: Response) -> dict:
-            user, session = self._authorised(request)
+            user, session = self.authorise(request)
             response.headers.update(_NO_STORE)
             return self._me(user, session)
 
@@ -189,7 +191,7 @@ class _ChangeGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in MUTATING and scope["path"] != LOGIN_PATH:
             try:
-                await run_in_threadpool(self._auth._authorised, Request(scope))
+                await run_in_threadpool(self._auth.authorise, Request(scope))
             except HTTPException as refused:
                 response = JSONResponse({"detail": refused.detail}, refused.status_code, headers=refused.headers)
                 await response(scope, receive, send)
