@@ -14,7 +14,7 @@ import pytest
 from edge.systemd import Notifier, ProgressWatchdog, watchdog_interval
 
 ROOT = Path(__file__).resolve().parent.parent
-WATCHDOG_USEC = 400_000  # 0.4 s: the child checks (and pings) every 0.2 s
+WATCHDOG_USEC = 600_000  # 0.6 s: the child checks (and pings) every 0.3 s
 
 
 class NotifySocket:
@@ -33,8 +33,9 @@ class NotifySocket:
         except TimeoutError:
             return None
 
-    def wait_for(self, wanted: str, timeout: float = 20.0) -> list[list[str]]:
-        """Datagrams up to and including the first holding a field that starts with `wanted`."""
+    def wait_for(self, wanted: str, timeout: float = 20.0, naming: str = "") -> list[list[str]]:
+        """Datagrams up to and including the first holding a field that starts with `wanted` (and
+        contains `naming`)."""
         seen: list[list[str]] = []
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
@@ -42,7 +43,7 @@ class NotifySocket:
             if fields is None:
                 break
             seen.append(fields)
-            if any(f.startswith(wanted) for f in fields):
+            if any(f.startswith(wanted) and naming in f for f in fields):
                 return seen
         raise AssertionError(f"no {wanted!r} within {timeout} s; got {seen}")
 
@@ -87,10 +88,10 @@ def test_a_real_process_announces_ready_pings_while_lanes_progress_and_stops_pin
 
         child.stdin.write("stall lane-2\n")
         child.stdin.flush()
-        until_withheld = notify_socket.wait_for("STATUS=watchdog withheld")
-        assert "lane-2" in until_withheld[-1][0] and "lane-1" not in until_withheld[-1][0]
-        # Ten check periods with one lane hung: systemd would have restarted the service by now.
-        assert _pings(notify_socket.collect(10 * WATCHDOG_USEC / 2e6)) == 0
+        # (On a loaded machine lane-1 may also miss a period now and then; lane-2 must be named.)
+        notify_socket.wait_for("STATUS=watchdog withheld: no progress in", naming="lane-2")
+        # Eight check periods with one lane hung: systemd would have restarted the service by now.
+        assert _pings(notify_socket.collect(8 * WATCHDOG_USEC / 2e6)) == 0
 
         child.stdin.write("resume lane-2\n")
         child.stdin.flush()
@@ -107,7 +108,7 @@ def test_a_real_process_announces_ready_pings_while_lanes_progress_and_stops_pin
             child.wait()
     # The stall is in the log too (stderr here, journald under systemd), and nothing went wrong.
     errors = (tmp_path / "child.err").read_text()
-    assert "watchdog ping withheld: no progress in lane-2" in errors and "Traceback" not in errors
+    assert "watchdog ping withheld: no progress in" in errors and "lane-2 (" in errors and "Traceback" not in errors
 
 
 def test_notifier_speaks_to_abstract_sockets_and_is_silent_without_systemd(tmp_path):
