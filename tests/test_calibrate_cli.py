@@ -56,7 +56,7 @@ def test_warp_writes_roi_and_warp_into_the_lane_camera_keeping_the_file_as_it_wa
     assert code == 0 and "would set in lane lane-1, plate camera" in out and lane_config.read_text() == before
 
     code, out, result = _calibrate(capsys, *args, "--preview", str(tmp_path / "warped.png"))
-    assert code == 0 and result == dry
+    assert code == 0 and result == dry and "the plate becomes an upright 119x25 px rectangle" in out
     assert Path(str(lane_config) + ".bak").read_text() == before
     config = load_config(lane_config)
     camera = config.lanes[0].cameras.plate

@@ -313,11 +313,13 @@ def _plate_aspect(text: str | None) -> float | None:
 def _set_warp(args: argparse.Namespace, config: EdgeConfig) -> int:
     import cv2
 
-    from edge.calibration.geometry import apply_warp, warp_for_plate
+    from edge.calibration.geometry import apply_warp, warp_for_plate, warp_points
 
     corners, roi, frame = _plate_corners(args, config)
     warp = warp_for_plate(corners, roi, _plate_aspect(args.plate_size))
-    print(f"ROI {roi.x},{roi.y} {roi.width}x{roi.height}, warped to {warp.width}x{warp.height}")
+    (left, top), (right, _), (_, bottom), _ = warp_points(corners, roi, warp)
+    print(f"ROI {roi.x},{roi.y} {roi.width}x{roi.height}, warped to {warp.width}x{warp.height}; "
+          f"the plate becomes an upright {right - left:.0f}x{bottom - top:.0f} px rectangle")  # fmt: skip
     if args.preview is not None:
         if not cv2.imwrite(str(args.preview), apply_warp(frame, roi, warp)):
             raise _Refused(f"cannot write the preview to {args.preview} (folder missing, or not an image suffix?)")
