@@ -9,7 +9,7 @@ CONFIG ?= config/edge.toml
 # Debian packages: what the product needs at run time, and what the tests add (a real browser,
 # a real MQTT broker, socat for serial pty pairs).
 RUN_DEBS := python3-venv fonts-dejavu-core
-TEST_DEBS := $(RUN_DEBS) chromium mosquitto socat
+TEST_DEBS := $(RUN_DEBS) chromium mosquitto socat systemd
 
 .PHONY: run test lint lock models debs-run debs-test clean
 
