@@ -114,3 +114,25 @@ def test_config_names_unknown_regions_and_accepts_its_own_formats() -> None:
     assert decoded.text == "AB00"
     with pytest.raises(ValidationError, match="pattern 'L1'"):
         PlatesConfig(formats=[{"code": "xx", "name": "Bad", "patterns": ["L1"]}])
+
+
+def test_a_weakly_seen_character_is_read_where_the_format_needs_it() -> None:
+    # The network gave the sixth character less than the blank (a greedy read drops it), but a
+    # Brazilian plate (LLLDDDD) has seven characters, and `3` is the best fit in that place.
+    seen = [*sure("ABC12"), {"3": 0.3, "8": 0.05}, {"4": 0.97}]
+    decoded = read_plate(recogniser_output(seen), BUILTIN_REGIONS["br"])
+    assert decoded is not None
+    assert decoded.text == "ABC1234"
+    assert decoded.char_confidences[5] == pytest.approx(0.3, abs=1e-3)
+
+
+def test_one_run_of_a_character_is_one_character() -> None:
+    # `A` seen over four steps without a blank between is one A, not two (CTC spelling); a `1`
+    # is not a `1` followed by its look-alike `I` either.
+    for run, fits in (("A", "LL"), ("1", "DL")):
+        rows = recogniser_output([{run: 0.9999}, {"B": 0.97}])
+        steps = np.concatenate([rows[:2], rows[:2], rows[2:]])
+        region = RegionFormat("xx", "Two or three", (fits + "L", fits), free=False)
+        decoded = read_plate(steps, region)
+        assert decoded is not None
+        assert decoded.text == ("AB" if run == "A" else "1B")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -42,6 +43,15 @@ def test_frames_read_the_plate_text_and_nothing_around_it(reader: PlateReader, t
     cy = sum(p[1] for p in best.quad) / 4
     assert abs(cx - 640) < width / 2 and abs(cy - 480) < width / 4
     assert best.crop.shape[0] == 64
+
+
+def test_a_plate_under_a_row_of_big_shapes_is_still_read(reader: PlateReader) -> None:
+    # Three lamps above a small plate look like bigger "glyphs"; the plate is not small print.
+    frame = place(background(np.random.default_rng(6)), draw_plate("KD5082"), (640, 470), 130)
+    for x in (560, 640, 720):
+        cv2.circle(frame, (x, 405), 16, (20, 20, 20), 7)
+    reads = reader.read_frame(frame)
+    assert [r.text for r in reads][:1] == ["KD5082"]
 
 
 def test_light_on_dark_plates_are_read(reader: PlateReader) -> None:

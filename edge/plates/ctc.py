@@ -20,7 +20,7 @@ import numpy as np
 # What a step of stray ink costs relative to seeing it as a character: low enough that a real,
 # clearly seen character is never explained away, high enough to drop a mark the pattern has no room for.
 STRAY = 0.05
-_FLOOR = 1e-9
+FLOOR = 1e-9
 IMPOSSIBLE = -1e9
 
 
@@ -38,80 +38,124 @@ class Viterbi:
 
     `emissions[k]` is T x C: the probability of output character c at each step for a position of
     kind k (look-alikes already folded in; 0 where the kind forbids c). `blank` (T) is the
-    probability of no character at each step. `kinds` is P x K: the kind of each pattern position,
-    -1 past a pattern's end. Patterns sharing a prefix may share a row: `score(p, length)` reads
-    any prefix of a row.
+    probability of no character at each step. `patterns` are strings of kind indices (one digit per
+    position). Patterns share their common prefixes (a trie), and every prefix of a pattern can be
+    read too: `score(p, length)`. Characters of one family (`families`: an id per character, by
+    default each its own) never follow each other without a blank: with look-alikes folded, `1`
+    and `I` are one glyph, which must not read as two characters.
     """
 
-    def __init__(self, emissions: np.ndarray, blank: np.ndarray, kinds: np.ndarray) -> None:
-        steps = blank.shape[0]
-        patterns, positions = kinds.shape
-        chars = emissions.shape[2]
-        log_e = np.log(np.maximum(emissions, _FLOOR))
-        log_e[emissions <= 0] = IMPOSSIBLE
-        # T x P x K x C: each pattern position's emission, from its kind.
-        self.log_e = np.where((kinds >= 0)[None, :, :, None],
-                              np.moveaxis(log_e[np.maximum(kinds, 0)], 2, 0), IMPOSSIBLE)
+    def __init__(self, emissions: np.ndarray, blank: np.ndarray, patterns: list[str],
+                 families: np.ndarray | None = None) -> None:
+        # The trie: node 0 is the root (nothing read yet); each other node is one more position.
+        parents, kinds = [0], [0]
+        children: dict[tuple[int, str], int] = {}
+        self._nodes: list[list[int]] = []
+        for pattern in patterns:
+            node, path = 0, []
+            for kind in pattern:
+                node = children.setdefault((node, kind), len(parents))
+                if node == len(parents):
+                    parents.append(path[-1] if path else 0)
+                    kinds.append(int(kind))
+                path.append(node)
+            self._nodes.append(path)
+        self._parents = np.array(parents)
+        self._families = np.arange(emissions.shape[2]) if families is None else families
         # The blank also absorbs stray ink, at its price.
         stray = STRAY * emissions.max(axis=(0, 2))
-        log_b = np.log(np.maximum(np.maximum(blank, stray), _FLOOR))
-        self.choice = np.zeros((steps, patterns, positions, chars), np.int8)
-        self.first = np.zeros((steps, patterns, positions), np.int16)
-        self.second = np.zeros((steps, patterns, positions), np.int16)
-        self.closed = np.zeros((steps, patterns, positions), bool)
-        c_state = np.full((patterns, positions, chars), IMPOSSIBLE)
-        c_state[:, 0, :] = self.log_e[0, :, 0, :]
-        b_state = np.full((patterns, positions + 1), IMPOSSIBLE)
-        b_state[:, 0] = log_b[0]
-        char_index = np.arange(chars)
+        log_b, log_e = _compress(np.log(np.maximum(np.maximum(blank, stray), FLOOR)),
+                                 np.log(np.maximum(emissions, FLOOR)))
+        allowed = emissions.max(axis=1) > 0  # kinds x C
+        log_e = np.where(allowed[:, None, :], log_e, IMPOSSIBLE)
+        # T x N x C: each node's emission, from its kind; the root emits no character.
+        self.log_e = np.moveaxis(log_e[np.array(kinds)], 1, 0)
+        self.log_e[:, 0, :] = IMPOSSIBLE
+        steps, nodes, chars = self.log_e.shape
+        self.c_history = np.empty((steps, nodes, chars))
+        self.b_history = np.empty((steps, nodes))
+        c_state = np.where((self._parents == 0)[:, None], self.log_e[0], IMPOSSIBLE)
+        c_state[0] = IMPOSSIBLE
+        b_state = np.full(nodes, IMPOSSIBLE)
+        b_state[0] = log_b[0]
+        self.c_history[0], self.b_history[0] = c_state, b_state
+        parent = self._parents
         for t in range(1, steps):
-            first = c_state.argmax(axis=2)
-            best = np.take_along_axis(c_state, first[..., None], axis=2)[..., 0]
-            masked = c_state.copy()
-            np.put_along_axis(masked, first[..., None], IMPOSSIBLE, axis=2)
-            second = masked.argmax(axis=2)
-            runner = np.take_along_axis(masked, second[..., None], axis=2)[..., 0]
-            # Entering position k from the previous position's character: any character but
-            # this one (a repeat needs a blank between, as CTC spells it).
-            entering = np.full_like(c_state, IMPOSSIBLE)
-            same = first[:, :-1, None] == char_index
-            entering[:, 1:, :] = np.where(same, runner[:, :-1, None], best[:, :-1, None])
-            options = np.stack([c_state, np.broadcast_to(b_state[:, :-1, None], c_state.shape), entering])
-            self.choice[t] = options.argmax(axis=0)
-            c_state = options.max(axis=0) + self.log_e[t]
-            self.first[t], self.second[t] = first, second
-            closing = best > b_state[:, 1:]
-            self.closed[t] = closing
-            b_state = np.concatenate([b_state[:, :1], np.maximum(b_state[:, 1:], best)], axis=1) + log_b[t]
-        self.c_final, self.b_final = c_state, b_state
+            best = c_state.max(axis=1)
+            # Entering a node from its parent's character: any character but this one (a
+            # repeated character needs a blank between, as CTC spells it).
+            entering = _best_other(c_state, self._families)[parent]
+            entering[0] = IMPOSSIBLE
+            c_state = np.maximum(np.maximum(c_state, b_state[parent][:, None]), entering) + self.log_e[t]
+            b_state = np.maximum(b_state, best) + log_b[t]
+            self.c_history[t], self.b_history[t] = c_state, b_state
 
     def score(self, pattern: int, length: int) -> float:
         """Log-probability of the best reading of the pattern's first `length` positions (to the end)."""
-        return float(max(self.b_final[pattern, length], self.c_final[pattern, length - 1].max()))
+        node = self._nodes[pattern][length - 1]
+        return float(max(self.b_history[-1, node], self.c_history[-1, node].max()))
 
     def path(self, pattern: int, length: int) -> Path:
         """The characters behind `score(pattern, length)`; a confidence is the character's best step."""
-        in_char = self.c_final[pattern, length - 1].max() >= self.b_final[pattern, length]
-        k = length - 1 if in_char else length
-        c = int(self.c_final[pattern, length - 1].argmax()) if in_char else -1
+        c_hist, b_hist = self.c_history, self.b_history
+        node = self._nodes[pattern][length - 1]
+        last = len(c_hist) - 1
+        in_char = c_hist[last, node].max() >= b_hist[last, node]
+        c = int(c_hist[last, node].argmax())
+        k = length - 1
         chars = [-1] * length
         peaks = [IMPOSSIBLE] * length
-        for t in range(len(self.choice) - 1, -1, -1):
+        for t in range(last, -1, -1):
+            parent = int(self._parents[node])
             if in_char:
                 chars[k] = c
-                peaks[k] = max(peaks[k], float(self.log_e[t, pattern, k, c]))
+                peaks[k] = max(peaks[k], float(self.log_e[t, node, c]))
                 if t == 0:
                     break
-                step = self.choice[t, pattern, k, c]
-                if step == 1:
-                    in_char = False
-                elif step == 2:
-                    first = int(self.first[t, pattern, k - 1])
-                    c = first if first != c else int(self.second[t, pattern, k - 1])
-                    k -= 1
-            elif t > 0 and k > 0 and self.closed[t, pattern, k - 1]:
-                k -= 1
-                c = int(self.first[t, pattern, k])
+                # Where the step into (node, c) at t came from: the same state, the blank
+                # before this position, or another character at the position before.
+                stay, from_blank = c_hist[t - 1, node, c], b_hist[t - 1, parent]
+                previous = np.where(self._families == self._families[c], IMPOSSIBLE, c_hist[t - 1, parent])
+                other = float(previous.max()) if parent else IMPOSSIBLE
+                if other > max(stay, from_blank):
+                    node, k, c = parent, k - 1, int(previous.argmax())
+                elif from_blank > stay:
+                    node, k, in_char = parent, k - 1, False
+            elif t > 0 and node and c_hist[t - 1, node].max() > b_hist[t - 1, node]:
+                c = int(c_hist[t - 1, node].argmax())
                 in_char = True
         confidences = tuple(float(min(1.0, np.exp(p))) if p > IMPOSSIBLE / 2 else 0.0 for p in peaks)
         return Path(tuple(chars), confidences, self.score(pattern, length))
+
+
+def _best_other(states: np.ndarray, families: np.ndarray) -> np.ndarray:
+    """For each node and character c, the node's best state among characters of other families (N x C)."""
+    # The best few characters of each node, best first: one of them lies outside c's family.
+    depth = min(states.shape[1], 4)
+    top = np.argsort(-states, axis=1)[:, :depth]  # N x depth
+    top_values = np.take_along_axis(states, top, axis=1)
+    outside = families[top][:, None, :] != families[None, :, None]  # N x C x depth
+    first = outside.argmax(axis=2)
+    values = top_values[np.arange(len(states))[:, None], first]
+    return np.where(outside.any(axis=2), values, IMPOSSIBLE)
+
+
+# Steps the recogniser gives to "no character" this surely carry no character worth a path; a run of
+# them is collapsed into one step (emissions multiplied), which shortens the pass several times.
+_SURE_BLANK = 0.995
+
+
+def _compress(log_b: np.ndarray, log_e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of sure-blank steps collapsed into one step each (T' x ..., emissions summed in log space)."""
+    sure = log_b >= np.log(_SURE_BLANK)
+    if not sure.any():
+        return log_b, log_e
+    # Each step joins the group of the previous step when both are sure blanks.
+    starts = ~(sure & np.concatenate([[False], sure[:-1]]))
+    group = np.cumsum(starts) - 1
+    count = int(group[-1]) + 1
+    grouped_b = np.zeros(count)
+    np.add.at(grouped_b, group, log_b)
+    grouped_e = np.zeros((log_e.shape[0], count, log_e.shape[2]))
+    np.add.at(grouped_e, (slice(None), group), log_e)
+    return grouped_b, grouped_e

@@ -157,14 +157,21 @@ def _emission_matrices(letters: str) -> np.ndarray:
     return np.stack([_emission_matrix(kind, letters) for kind in _KINDS])
 
 
-def _kind_rows(patterns: list[str]) -> np.ndarray:
-    width = max(len(p) for p in patterns)
-    return np.array([[_KINDS.index(c) for c in p] + [-1] * (width - len(p)) for p in patterns], np.int64)
+def _families() -> np.ndarray:
+    """Look-alikes share a family id: one glyph seen as `1` must not also read as a following `I`."""
+    families = np.arange(len(ALPHABET))
+    for letter, digit in LOOKALIKES.items():
+        families[ALPHABET.index(letter)] = ALPHABET.index(digit)
+    return families
+
+
+_FAMILIES = _families()
 
 
 def _viterbi(probs: np.ndarray, patterns: list[str], letters: str) -> Viterbi:
     emissions = np.minimum(np.einsum("tc,kco->kto", probs, _emission_matrices(letters)), 1.0)
-    return Viterbi(emissions, probs[:, 0], _kind_rows(patterns))
+    return Viterbi(emissions, probs[:, 0], ["".join(str(_KINDS.index(c)) for c in p) for p in patterns],
+                   _FAMILIES)
 
 
 def _decoded(viterbi: Viterbi, row: int, length: int) -> Decoded:

@@ -201,9 +201,14 @@ def find_lines(gray: np.ndarray, search: LineSearch) -> list[TextLine]:
     return sorted(lines, key=lambda line: line.score, reverse=True)
 
 
+# A registration has at least this many characters; fewer big shapes in a row (lamps, bolts, a
+# logo) do not make the lettering beside them small print.
+_MIN_REGISTRATION = 4
+
+
 def _secondary_to(small: TextLine, big: TextLine) -> bool:
     """Whether `small` is lettering beside `big`'s characters: a state name, slogan or dealer line."""
-    if big.height < 1.4 * small.height:
+    if big.height < 1.4 * small.height or len(big.glyphs) < _MIN_REGISTRATION:
         return False
     sx0, sy0, sx1, sy1 = small.bounds
     bx0, by0, bx1, by1 = big.bounds
@@ -213,8 +218,14 @@ def _secondary_to(small: TextLine, big: TextLine) -> bool:
 
 
 def main_lines(lines: list[TextLine]) -> list[TextLine]:
-    """The lines that are not small print around a bigger line of the same plate (order kept)."""
-    return [line for line in lines if not any(_secondary_to(line, other) for other in lines)]
+    """The lines, those that look like small print around a bigger line last (order kept otherwise).
+
+    Small print is demoted rather than dropped: what looked like a bigger registration beside it
+    may be a car's lettering, and then the small line is the plate.
+    """
+    secondary = [any(_secondary_to(line, other) for other in lines) for line in lines]
+    return [line for line, second in zip(lines, secondary, strict=True) if not second] + [
+        line for line, second in zip(lines, secondary, strict=True) if second]
 
 
 def line_below(line: TextLine, lines: list[TextLine]) -> TextLine | None:

@@ -29,6 +29,9 @@ class ReaderSettings:
     candidates: int = 4
     # Plate fonts are narrower than the recogniser's training text; widening helps it.
     stretch: float = 1.3
+    # Context read beside a row's ends, in glyph heights: a character the row search missed at an
+    # end is still read (the recogniser learnt to leave plate edges and stickers out).
+    margin: float = 0.15
     # Reads below this confidence are not reported; one above `sure_confidence` stops the search.
     min_confidence: float = 0.2
     sure_confidence: float = 0.9
@@ -110,11 +113,11 @@ class PlateReader:
     def _read_line(self, gray: np.ndarray, line: TextLine, rows: list[TextLine], regions: list[RegionFormat],
                    timestamp: float) -> FrameRead | None:
         line = extend_ends(gray, line)
-        crop = cut_line(gray, line, LINE_HEIGHT, self.settings.stretch)
+        crop = cut_line(gray, line, LINE_HEIGHT, self.settings.stretch, margin_x=self.settings.margin)
         probs = self._recogniser.probabilities(crop)
         second = line_below(line, rows) if any(r.two_line_patterns for r in regions) else None
         below = None if second is None else self._recogniser.probabilities(
-            cut_line(gray, second, LINE_HEIGHT, self.settings.stretch))
+            cut_line(gray, second, LINE_HEIGHT, self.settings.stretch, margin_x=self.settings.margin))
         best: tuple[Decoded, RegionFormat, bool] | None = None
         for region in regions:
             # A plate with a second line of the same size under it is a two-line plate where the
