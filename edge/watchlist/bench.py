@@ -112,7 +112,9 @@ def run(records: int, delta_records: int, lookups: int, work_dir: Path | None, s
         started_cpu = time.process_time()
         applied = apply_bundle(store, full.path, keyring, source="bench")
         apply_cpu_s = time.process_time() - started_cpu
+        started_cpu = time.process_time()
         applied_delta = apply_bundle(store, delta.path, keyring, source="bench")
+        delta_cpu_s = time.process_time() - started_cpu
         for result in (applied, applied_delta):
             if not result.applied:
                 raise RuntimeError(f"bundle refused: {result.detail}")
@@ -134,6 +136,7 @@ def run(records: int, delta_records: int, lookups: int, work_dir: Path | None, s
             "fuzzy_p99_us": fuzzy[0],
             "document_p99_us": documents[0],
             "apply_cpu_s": round(apply_cpu_s, 2),
+            "delta_apply_cpu_s": round(delta_cpu_s, 3),
             "lookup_cpu_p99_us": exact[1],
             "fuzzy_cpu_p99_us": fuzzy[1],
             "document_cpu_p99_us": documents[1],
