@@ -63,6 +63,12 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
     search.add_argument("--size", type=int, required=True, help="number of enrolled templates")
     search.add_argument("--queries", type=int, default=1000)
     search.add_argument("--kind", choices=("auto", "exact", "hnsw"), help="index kind (default: as config says)")
+    search.add_argument(
+        "--templates",
+        choices=("faces", "uniform"),
+        default="faces",
+        help="synthetic templates shaped like real face descriptors, or uniform in 128-d (the hard case)",
+    )
     search.add_argument("--config", default=str(DEFAULT_CONFIG))
     search.set_defaults(func=_bench_search)
 
@@ -175,5 +181,5 @@ def _bench_search(args: argparse.Namespace) -> int:
         print("--size and --queries must be at least 1")
         return 2
     kind = args.kind or config.faces.index
-    print(json.dumps(run(args.size, args.queries, kind, config.faces.exact_max, config.faces.top_k)))
+    print(json.dumps(run(args.size, args.queries, kind, config.faces.exact_max, config.faces.top_k, args.templates)))
     return 0

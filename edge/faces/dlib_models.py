@@ -2,7 +2,9 @@
 
 Loading takes about a second in all, so it happens on first use, not at import. The CNN detector
 and the recognition network keep per-call state inside dlib, so callers hold `NETWORK_LOCK`
-around them; the HOG detector and the shape predictor are safe to share.
+around them. dlib's HOG object_detector scans through a `mutable` scanner member, so two
+threads running one detector race (seen as a segfault with two lanes): each thread gets its own
+(it is small and loads in milliseconds). The shape predictor is safe to share.
 """
 
 from __future__ import annotations
@@ -29,9 +31,14 @@ def _model_file(name: str) -> str:
     return str(path)
 
 
-@cache
+_per_thread = threading.local()
+
+
 def hog_detector() -> dlib.fhog_object_detector:
-    return dlib.get_frontal_face_detector()
+    detector = getattr(_per_thread, "hog", None)
+    if detector is None:
+        detector = _per_thread.hog = dlib.get_frontal_face_detector()
+    return detector
 
 
 @cache
