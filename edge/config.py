@@ -264,6 +264,7 @@ class LaneConfig(StrictModel):
     presence: PresenceConfig = PresenceConfig()
     timeouts: LaneTimeouts = LaneTimeouts()
     policy: LanePolicyConfig = LanePolicyConfig()
+    plates: PlatesConfig = PlatesConfig()
     # None: no barrier (or reader) of this lane is wired to this process.
     barrier: BarrierConfig | None = None
     reader: ReaderConfig | None = None
@@ -517,6 +518,14 @@ class CalibrationConfig(StrictModel):
     drift: DriftLimits = DriftLimits()
 
 
+class DemoConfig(StrictModel):
+    """The demo crossing only (edge/demo.py)."""
+
+    # Give every synthetic lane a simulated barrier and document reader (real protocol, loopback
+    # TCP) played from the synthetic scene, and publish a signed demo watchlist.
+    simulators: bool = False
+
+
 class EdgeConfig(StrictModel):
     crossing: CrossingConfig
     # Relative paths are resolved against the directory of the config file.
@@ -531,6 +540,7 @@ class EdgeConfig(StrictModel):
     outbox: OutboxConfig = OutboxConfig()
     # None: events wait in the outbox (nothing is published) until a broker is configured.
     central: CentralConfig | None = None
+    demo: DemoConfig = DemoConfig()
 
     @field_validator("lanes")
     @classmethod

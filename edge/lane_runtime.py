@@ -1,9 +1,11 @@
-"""One lane at run time: its cameras, its presence detector and its state machine.
+"""One lane at run time: cameras, devices, readers, the state machine and the current crossing.
 
-A worker thread takes the newest plate-camera frame, runs the per-frame steps on it and feeds
-the resulting events to the lane's state machine; everything the kiosk should see goes out
-through the broadcaster as a whole lane snapshot. The state machine is touched only under the
-lane's lock, so device callbacks from other threads can feed it too.
+Threads feed the lane: the plate-camera worker (presence, plate reading), the face-camera
+worker (faces), and the device pollers (loop, documents, health). Every input ends in one of two
+places, both under the lane's lock: the state machine (`feed`) or the current crossing's
+evidence (`_add_evidence`). A new decision revision is recorded (audit first, then the outbox)
+before anyone sees it; an officer action is recorded before it takes effect; the barrier opens
+only through the crossing's rules.
 """
 
 from __future__ import annotations
@@ -11,23 +13,70 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
 from edge.capture import CameraReader, CameraStatus
 from edge.config import LaneConfig
-from edge.lane import LaneEvent, LaneSnapshot, LaneStateMachine
+from edge.crossing import ActionRefused, ActionResult, Crossing, Decision, OfficerAction
+from edge.faces.types import SearchCandidate, VerificationResult
+from edge.history import CrossingHistory, PastCrossing
+from edge.lane import (
+    BarrierOpened,
+    EvidenceComplete,
+    LaneEvent,
+    LaneSnapshot,
+    LaneState,
+    LaneStateMachine,
+    VehicleArrived,
+    VehicleLeft,
+)
+from edge.lane_devices import DeviceCallbacks, LaneDevices
+from edge.plates.pipeline import PlateReader
+from edge.plates.reads import PlateRead
+from edge.plates.voting import PlateVoter, VotingPolicy
 from edge.presence import PresenceDetector
 from edge.pubsub import Broadcaster
+from edge.recorder import Recorder
+from edge.watchlist.lookup import Lookup, WatchlistHit
+from edge.watchlist.staleness import Staleness
+from hardware.barrier import BarrierCommand, BarrierStatus, OpenFailed, OpenRefused
+from hardware.health import DeviceHealth, DeviceState
+from hardware.reader import DocumentRead, ReaderEvent, RescanRequired
 
 log = logging.getLogger(__name__)
 
 CAMERA_ROLES = ("plate", "face")
 _PREVIEW_WIDTH = 640  # the kiosk shows cameras as tiles; full 720p would cost CPU and bandwidth for nothing
 _PREVIEW_QUALITY = 70
-_FRAME_WAIT_S = 0.5  # how long the worker waits for a new frame before it checks timeouts anyway
+_FRAME_WAIT_S = 0.5  # how long a worker waits for a new frame before it checks timeouts anyway
+_READING_STATES = (LaneState.PRESENT, LaneState.READING, LaneState.DECISION_PENDING)
+
+
+class TravellerFaces(Protocol):
+    """The face steps of one lane (edge/lane_faces.py): frames in, 1:1 and 1:N results out."""
+
+    def reset(self) -> None: ...
+    def offer(self, image: np.ndarray, at: float) -> bool: ...  # True when the results changed
+    def set_portrait(self, portrait: bytes | None) -> None: ...
+    def results(self) -> tuple[VerificationResult | None, tuple[SearchCandidate, ...]]: ...
+
+
+@dataclass(frozen=True)
+class LaneContext:
+    """What every lane of the crossing shares."""
+
+    recorder: Recorder
+    lookup: Lookup | None = None  # the watchlist; None when no watchlist is configured
+    staleness: Callable[[], Staleness] | None = None
+    plate_reader: Callable[[LaneConfig], PlateReader] | None = None
+    faces: Callable[[LaneConfig], TravellerFaces] | None = None
+    history: CrossingHistory | None = None
 
 
 @dataclass(frozen=True)
@@ -38,61 +87,99 @@ class Preview:
 
 @dataclass(frozen=True)
 class LaneView:
-    """What the kiosk shows of a lane: its state and the state of each camera."""
+    """What the kiosk shows of a lane: state, cameras, devices and the current crossing."""
 
     lane_id: str
     name: str
     snapshot: LaneSnapshot
     cameras: dict[str, CameraStatus]
+    devices: list[dict] = field(default_factory=list)
+    barrier: dict | None = None
+    crossing: dict | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
-def encode_preview(image: np.ndarray) -> bytes:
-    height = round(image.shape[0] * _PREVIEW_WIDTH / image.shape[1])
-    small = cv2.resize(image, (_PREVIEW_WIDTH, height), interpolation=cv2.INTER_AREA)
-    ok, jpeg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, _PREVIEW_QUALITY])
+def encode_jpeg(image: np.ndarray, width: int = _PREVIEW_WIDTH) -> bytes:
+    if image.shape[1] > width:
+        height = round(image.shape[0] * width / image.shape[1])
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, _PREVIEW_QUALITY])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
     return jpeg.tobytes()
 
 
+def _hit_json(hit: WatchlistHit) -> dict:
+    return {
+        "list": hit.list_id, "reason": hit.record.reason, "action": hit.action.value, "match": hit.match.value,
+        "advisory": hit.advisory, "record": hit.record.id, "source": hit.record.source,
+    }
+
+
+def _plate_json(plate: PlateRead) -> dict:
+    return {
+        "text": plate.text, "region": plate.region, "confidence": plate.confidence,
+        "char_confidences": list(plate.char_confidences), "frames": plate.frames,
+        "runner_ups": [{"text": r.text, "share": r.share} for r in plate.runner_ups],
+    }
+
+
 class LaneRuntime:
-    def __init__(self, config: LaneConfig, broadcaster: Broadcaster):
+    def __init__(self, config: LaneConfig, context: LaneContext, broadcaster: Broadcaster):
         self.config = config
+        self._context = context
         self._broadcaster = broadcaster
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._machine = LaneStateMachine(config.id, config.timeouts, now=time.time())
         self._presence = PresenceDetector(config.presence, config.cameras.plate.roi)
+        self._voter = PlateVoter(VotingPolicy(**config.plates.voting.model_dump()))
+        self._faces = context.faces(config) if context.faces is not None else None
+        self._plate_reader = context.plate_reader(config) if context.plate_reader is not None else None
+        self._crossing: Crossing | None = None
+        self._hits: dict[str, tuple[WatchlistHit, ...]] = {}  # by source: plate, document, person
+        self._plate_crop: bytes | None = None
+        self._device_health: dict[str, DeviceHealth] = {}
+        self._barrier: BarrierStatus | None = None
         self.cameras = {
             role: CameraReader(
-                f"{config.id}/{role}",
-                camera.url,
-                fps=camera.fps,
-                stall_timeout=camera.stall_timeout_s,
-                backoff_initial=camera.backoff_initial_s,
-                backoff_max=camera.backoff_max_s,
+                f"{config.id}/{role}", camera.url, fps=camera.fps, stall_timeout=camera.stall_timeout_s,
+                backoff_initial=camera.backoff_initial_s, backoff_max=camera.backoff_max_s,
                 on_status=self._camera_changed,
             )
             for role, camera in (("plate", config.cameras.plate), ("face", config.cameras.face))
         }
+        self.devices = LaneDevices(
+            config, self._record_barrier_command,
+            DeviceCallbacks(self._loop_changed, self._document, self._health_changed, self._barrier_changed),
+        )
         self._previews: dict[str, Preview] = {}
+        self._changed = threading.Event()  # something the kiosk shows changed outside the lane lock
         self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._run, name=f"lane-{config.id}", daemon=True)
+        self._workers = [
+            threading.Thread(target=self._run_plate_camera, name=f"{config.id}-plate", daemon=True),
+            threading.Thread(target=self._run_face_camera, name=f"{config.id}-face", daemon=True),
+        ]
         self.frames_processed = 0
+        self.decisions: dict[str, int] = {}  # by outcome, for metrics
+        self.heartbeat: Callable[[str], None] | None = None  # the service's watchdog
 
     # -- life cycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         for camera in self.cameras.values():
             camera.start()
-        self._worker.start()
+        self.devices.start()
+        for worker in self._workers:
+            worker.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._worker.is_alive():
-            self._worker.join(timeout=5)
+        for worker in self._workers:
+            if worker.is_alive():
+                worker.join(timeout=5)
+        self.devices.stop()
         for camera in self.cameras.values():
             camera.stop()
 
@@ -100,13 +187,35 @@ class LaneRuntime:
 
     def view(self) -> LaneView:
         with self._lock:
-            snapshot = self._machine.snapshot
-        return LaneView(
-            lane_id=self.config.id,
-            name=self.config.name,
-            snapshot=snapshot,
-            cameras={role: camera.status() for role, camera in self.cameras.items()},
-        )
+            return LaneView(
+                lane_id=self.config.id,
+                name=self.config.name,
+                snapshot=self._machine.snapshot,
+                cameras={role: camera.status() for role, camera in self.cameras.items()},
+                devices=[health.to_json() for health in self._device_health.values()],
+                barrier=self._barrier.to_json() if self._barrier is not None else None,
+                crossing=self._crossing_json(),
+            )
+
+    def _crossing_json(self) -> dict | None:
+        c = self._crossing
+        if c is None:
+            return None
+        e = c.evidence
+        verification = e.face_verification
+        return {
+            "crossing_id": c.crossing_id,
+            "opened_at": c.opened_at,
+            "plate": _plate_json(e.plate) if e.plate else None,
+            "document": e.document.to_json() if e.document else None,
+            "document_rescan": e.document_rescan,
+            "face": asdict(verification) if verification else None,
+            "face_candidates": [asdict(candidate) for candidate in e.face_candidates],
+            "hits": [_hit_json(hit) for hit in e.hits],
+            "decision": c.decision.to_json() if c.decision else None,
+            "action": c.action.to_json() if c.action else None,
+            "barrier_opened": c.barrier_opened,
+        }
 
     def preview(self, role: str) -> Preview | None:
         """The newest frame of camera `role` as a small JPEG, encoded once per frame however many viewers."""
@@ -117,10 +226,32 @@ class LaneRuntime:
             cached = self._previews.get(role)
         if cached is not None and cached.seq == frame.seq:
             return cached
-        preview = Preview(frame.seq, encode_preview(frame.image))
+        preview = Preview(frame.seq, encode_jpeg(frame.image))
         with self._lock:
             self._previews[role] = preview
         return preview
+
+    def plate_crop(self, crossing_id: str) -> bytes | None:
+        with self._lock:
+            current = self._crossing is not None and self._crossing.crossing_id == crossing_id
+            return self._plate_crop if current else None
+
+    def degraded(self) -> list[str]:
+        """Every fault of this lane, in words; empty when all is well."""
+        faults = [
+            f"{status.camera_id} camera {status.state}" + (f": {status.error}" if status.error else "")
+            for status in (camera.status() for camera in self.cameras.values())
+            if status.state != "live"
+        ]
+        with self._lock:
+            faults += [
+                f"{h.device} {h.state.value}" + (f": {h.last_error}" if h.last_error else "")
+                for h in self._device_health.values()
+                if h.state is not DeviceState.ONLINE
+            ]
+            if self._barrier is not None:
+                faults += [f"barrier: {fault}" for fault in self._barrier.faults]
+        return faults
 
     # -- inputs -----------------------------------------------------------------------------
 
@@ -128,38 +259,263 @@ class LaneRuntime:
         """Apply an event from any thread (presence detector, devices, readers)."""
         with self._lock:
             snapshot = self._machine.handle(event)
+            if snapshot is not None:
+                self._follow(snapshot)
         if snapshot is not None:
             self._announce(snapshot)
 
     def tick(self, now: float) -> None:
         with self._lock:
             snapshot = self._machine.tick(now)
+            if snapshot is not None:
+                self._follow(snapshot)
+            self._maybe_auto_clear(now)
         if snapshot is not None:
             self._announce(snapshot)
 
-    def _announce(self, snapshot: LaneSnapshot) -> None:
-        log.info(
-            "lane %s: %s (%s)", snapshot.lane_id, snapshot.state, snapshot.note,
-            extra={"lane": snapshot.lane_id, "crossing": snapshot.crossing_id},
+    def _follow(self, snapshot: LaneSnapshot) -> None:
+        """Keep the crossing in step with the state machine (called under the lock)."""
+        cid = snapshot.crossing_id
+        if cid is None:
+            if self._crossing is not None:
+                self._close_crossing(self._crossing, snapshot)
+            self._crossing = None
+            self._hits = {}
+            self._plate_crop = None
+            if self._faces is not None:
+                self._faces.reset()
+            return
+        if self._crossing is None or self._crossing.crossing_id != cid:
+            self._crossing = Crossing(cid, self.config, opened_at=snapshot.since)
+            self._hits = {}
+            self._plate_crop = None
+            self._add_evidence(snapshot.since, staleness=self._staleness(), degraded=tuple(self.degraded()))
+
+    def _close_crossing(self, crossing: Crossing, snapshot: LaneSnapshot) -> None:
+        log.info("crossing closed: %s", snapshot.note, extra={"lane": self.config.id, "crossing": crossing.crossing_id})
+        history = self._context.history
+        if history is None:
+            return
+        e, decision, action = crossing.evidence, crossing.decision, crossing.action
+        try:
+            history.add(PastCrossing(
+                crossing_id=crossing.crossing_id, lane_id=self.config.id, opened_at=crossing.opened_at,
+                closed_at=snapshot.since, plate=e.plate.text if e.plate else None,
+                document_number=e.document.document_number if e.document else None,
+                name=f"{e.document.surname}, {e.document.given_names}" if e.document else None,
+                outcome=str(decision.outcome) if decision else None, action=action.kind.value if action else None,
+                actor=action.actor if action else None, barrier_opened=crossing.barrier_opened, note=snapshot.note,
+            ))
+        except Exception:
+            # The history is a convenience; the audit log holds the record.
+            log.exception("crossing could not be added to the history", extra={"lane": self.config.id})
+
+    def _staleness(self) -> Staleness | None:
+        return self._context.staleness() if self._context.staleness is not None else None
+
+    def _add_evidence(self, now: float, **evidence: Any) -> None:
+        """Add to the current crossing and record a new decision revision (called under the lock)."""
+        crossing = self._crossing
+        if crossing is None:
+            return
+        if "hits" in evidence:
+            self._hits.update(evidence.pop("hits"))
+            evidence["hits"] = tuple(hit for hits in self._hits.values() for hit in hits)
+        decision = crossing.update(now, date.today(), **evidence)
+        if decision is not None:
+            self._record_decision(decision)
+        if self._machine.snapshot.state is LaneState.READING and self._evidence_complete(crossing):
+            self._machine.handle(EvidenceComplete(at=now, crossing_id=crossing.crossing_id))
+
+    def _evidence_complete(self, crossing: Crossing) -> bool:
+        e, policy = crossing.evidence, self.config.policy
+        return (
+            (e.plate is not None or not policy.require_plate)
+            and (e.document is not None or e.document_rescan is not None or not policy.require_document)
+            and (e.face_verification is not None or not policy.require_face_match)
         )
-        self._broadcaster.publish({"type": "lane", "lane": self.view().to_json()})
+
+    def _record_decision(self, decision: Decision) -> None:
+        log.info("decision r%d: %s %s", decision.revision, decision.outcome,
+                 ", ".join(r.code for r in decision.reasons) or "(no reasons)",
+                 extra={"lane": self.config.id, "crossing": decision.crossing_id})
+        try:
+            self._context.recorder.decision(decision)
+        except Exception:
+            # An unrecorded decision is still shown (the officer must see the vehicle), but nothing
+            # may act on it: actions re-check the recorder, which will refuse them too.
+            log.exception("decision could not be recorded", extra={"lane": self.config.id,
+                                                                   "crossing": decision.crossing_id})
+        self.decisions[str(decision.outcome)] = self.decisions.get(str(decision.outcome), 0) + 1
+
+    # -- officer actions and the barrier ----------------------------------------------------
+
+    def act(self, action: OfficerAction) -> ActionResult:
+        """Take an officer's action: record it, then (if it allows) open the barrier. Raises ActionRefused."""
+        with self._lock:
+            crossing = self._crossing
+            if crossing is None or crossing.crossing_id != action.crossing_id:
+                raise ActionRefused("this crossing is no longer at the lane")
+            if self._machine.snapshot.state is not LaneState.DECISION_PENDING:
+                raise ActionRefused("the lane is still reading; wait for the decision")
+            result = crossing.check_action(action)
+            try:
+                self._context.recorder.officer_action(action)
+            except Exception as exc:
+                raise ActionRefused(f"the action could not be recorded, so it was not taken: {exc}") from exc
+            crossing.apply_action(result)
+            if result.open_barrier:
+                why = f"officer {action.kind.value}" + (f": {action.reason}" if action.reason else "")
+                try:
+                    self._open_barrier(crossing, actor=f"{action.actor} ({action.role})", reason=why)
+                except ActionRefused:
+                    # The attempt is on record; the officer may try again once the fault is cleared.
+                    crossing.action = None
+                    raise
+        self._announce()
+        return result
+
+    def _maybe_auto_clear(self, now: float) -> None:
+        crossing = self._crossing
+        if crossing is None or self._machine.snapshot.state is not LaneState.DECISION_PENDING:
+            return
+        if crossing.auto_clear_due():
+            try:
+                self._open_barrier(crossing, actor="auto-clear", reason="auto-clear: CLEAR with no reasons")
+            except ActionRefused as exc:
+                log.warning("auto-clear did not open the barrier: %s", exc,
+                            extra={"lane": self.config.id, "crossing": crossing.crossing_id})
+                crossing.barrier_opened = True  # once per crossing: the officer takes it from here
+
+    def _open_barrier(self, crossing: Crossing, *, actor: str, reason: str) -> None:
+        """Called under the lock, for a crossing whose rules allow it; opens at most once."""
+        barrier = self.devices.barrier
+        if crossing.barrier_opened:
+            raise ActionRefused("the barrier has already opened for this crossing")
+        if barrier is None:
+            raise ActionRefused("this lane has no barrier wired to the service")
+        try:
+            barrier.open(reason=f"{crossing.crossing_id}: {reason}", actor=actor)
+        except (OpenRefused, OpenFailed) as exc:
+            raise ActionRefused(f"the barrier did not open: {exc}") from exc
+        crossing.barrier_opened = True
+        snapshot = self._machine.handle(BarrierOpened(at=time.time(), crossing_id=crossing.crossing_id))
+        if snapshot is not None:
+            self._follow(snapshot)
+
+    def _record_barrier_command(self, command: BarrierCommand) -> None:
+        # The barrier driver calls this before sending; raising stops the command.
+        crossing_id = self._crossing.crossing_id if self._crossing is not None else None
+        self._context.recorder.barrier_command(self.config.id, crossing_id, command)
+
+    # -- device callbacks (poller threads) --------------------------------------------------
+
+    def _loop_changed(self, occupied: bool) -> None:
+        now = time.time()
+        self.feed(VehicleArrived(at=now, source="loop") if occupied else VehicleLeft(at=now))
+
+    def _document(self, event: ReaderEvent) -> None:
+        now = time.time()
+        if self._machine.snapshot.state is LaneState.IDLE:
+            # A traveller on foot, or a driver faster than the loop: the document opens the crossing.
+            self.feed(VehicleArrived(at=now, source="document reader"))
+        lookup = self._context.lookup
+        with self._lock:
+            if isinstance(event, RescanRequired):
+                self._add_evidence(now, document_rescan=event.reason)
+            elif isinstance(event, DocumentRead):
+                mrz = event.mrz
+                hits: dict[str, tuple[WatchlistHit, ...]] = {}
+                if lookup is not None:
+                    hits["document"] = tuple(lookup.document(mrz.document_number, mrz.issuing_state, now=now))
+                    dob = mrz.birth_date.isoformat() if mrz.birth_date else None
+                    hits["person"] = tuple(lookup.person(mrz.surname, mrz.given_names, dob=dob,
+                                                         nationality=mrz.nationality, now=now))
+                faces: dict[str, Any] = {}
+                if self._faces is not None:
+                    self._faces.set_portrait(event.portrait)
+                    faces["face_verification"], faces["face_candidates"] = self._faces.results()
+                self._add_evidence(now, document=mrz, document_rescan=None, hits=hits, **faces)
+        self._announce()
+
+    # Health and status callbacks may come from inside a driver's own lock (the barrier's, while
+    # an officer's open holds the lane lock and waits for it), so they take no lane lock: they
+    # store (one atomic assignment) and ask the plate worker to announce.
+
+    def _health_changed(self, health: DeviceHealth) -> None:
+        self._device_health[health.device] = health
+        self._context.recorder.device_health(self.config.id, health)
+        self._changed.set()
+
+    def _barrier_changed(self, status: BarrierStatus) -> None:
+        self._barrier = status
+        self._changed.set()
 
     def _camera_changed(self, _status: CameraStatus) -> None:
         # The camera reader logs its own state changes; the kiosk needs them with the lane's state.
+        self._changed.set()
+
+    def _announce(self, _snapshot: LaneSnapshot | None = None) -> None:
+        self._changed.clear()
         self._broadcaster.publish({"type": "lane", "lane": self.view().to_json()})
 
-    def _run(self) -> None:
-        plate = self.cameras["plate"]
+    # -- camera workers ---------------------------------------------------------------------
+
+    def _reading(self) -> bool:
+        return self._machine.snapshot.state in _READING_STATES
+
+    def _run_plate_camera(self) -> None:
+        camera = self.cameras["plate"]
         seq = 0
         while not self._stop.is_set():
-            frame = plate.wait_newer(seq, timeout=_FRAME_WAIT_S)
+            frame = camera.wait_newer(seq, timeout=_FRAME_WAIT_S)
             if frame is not None:
                 seq = frame.seq
                 try:
                     for event in self._presence.update(frame.image, frame.captured_at):
                         self.feed(event)
+                    if self._reading():
+                        self._read_plate(frame.image, frame.captured_at)
                 except Exception:
                     # One bad frame must not stop the lane; the next frame is a fresh chance.
-                    log.exception("frame %d could not be processed", frame.seq, extra={"lane": self.config.id})
+                    log.exception("plate frame %d could not be processed", frame.seq, extra={"lane": self.config.id})
                 self.frames_processed += 1
             self.tick(time.time())
+            if self._changed.is_set():
+                self._announce()
+            if self.heartbeat is not None:
+                self.heartbeat(self.config.id)
+
+    def _read_plate(self, image: np.ndarray, at: float) -> None:
+        reader = self._plate_reader
+        if reader is None:
+            return
+        reads = reader.read_frame(image, timestamp=at)
+        for plate in self._voter.add(reads, at):
+            hits = self._context.lookup.plate(plate.text, now=at) if self._context.lookup is not None else []
+            crop = encode_jpeg(plate.best_crop, width=400)
+            with self._lock:
+                self._plate_crop = crop
+                self._add_evidence(at, plate=plate, hits={"plate": tuple(hits)})
+            log.info("plate %s (%.0f%%)", plate.text, 100 * plate.confidence,
+                     extra={"lane": self.config.id, "crossing": self._machine.snapshot.crossing_id})
+            self._announce()
+
+    def _run_face_camera(self) -> None:
+        camera = self.cameras["face"]
+        seq = 0
+        while not self._stop.is_set():
+            frame = camera.wait_newer(seq, timeout=_FRAME_WAIT_S)
+            if frame is None or self._faces is None or not self._reading():
+                seq = frame.seq if frame is not None else seq
+                continue
+            seq = frame.seq
+            try:
+                if self._faces.offer(frame.image, frame.captured_at):
+                    verification, candidates = self._faces.results()
+                    with self._lock:
+                        self._add_evidence(frame.captured_at, face_verification=verification,
+                                           face_candidates=candidates)
+                    self._announce()
+            except Exception:
+                log.exception("face frame %d could not be processed", frame.seq, extra={"lane": self.config.id})

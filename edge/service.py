@@ -14,32 +14,75 @@ from types import FrameType
 
 import uvicorn
 
+from edge.audit import CONFIG_CHANGE, AuditError, AuditLog
 from edge.capture import CameraState
 from edge.config import EdgeConfig
+from edge.crossing import ActionRefused, ActionResult, OfficerAction
+from edge.history import CrossingHistory, PastCrossing
 from edge.kiosk.app import create_app
 from edge.kiosk.auth.web import create_auth
-from edge.lane_runtime import LaneRuntime, LaneView, Preview
+from edge.lane_faces import LaneFacesFactory
+from edge.lane_runtime import LaneContext, LaneRuntime, LaneView, Preview
 from edge.metrics import Family, render
+from edge.outbox.metrics import outbox_families
+from edge.outbox.publisher import OutboxPublisher
+from edge.outbox.queue import Outbox
+from edge.plates.pipeline import PlateReader
 from edge.pubsub import Broadcaster
+from edge.recorder import Recorder
+from edge.watchlist.runtime import WatchlistRuntime
 
 log = logging.getLogger(__name__)
 
 
-class Crossing:
-    """Every lane of the crossing, seen through the interface the kiosk needs."""
+class CheckpointError(Exception):
+    """The crossing cannot start; the message names the part and the problem."""
+
+
+class Checkpoint:
+    """Every lane of the crossing and what they share, seen through the interface the kiosk needs."""
 
     def __init__(self, config: EdgeConfig, broadcaster: Broadcaster):
         self.config = config
         self._broadcaster = broadcaster
-        self.lanes = {lane.id: LaneRuntime(lane, broadcaster) for lane in config.lanes}
+        state = config.state_dir
+        try:
+            state.mkdir(parents=True, exist_ok=True)
+            self.audit = AuditLog(state / config.audit.dir)
+        except (OSError, AuditError) as exc:
+            raise CheckpointError(f"audit log in {state / config.audit.dir}: {exc}") from exc
+        self.outbox = Outbox(state / config.outbox.path, source=config.crossing.id)
+        self.publisher = OutboxPublisher(self.outbox, config.central) if config.central is not None else None
+        self.watchlist = WatchlistRuntime(config.watchlist, state)
+        self.history_store = CrossingHistory(state / "history.sqlite")
+        self.faces = LaneFacesFactory(config.faces, self.watchlist)
+        context = LaneContext(
+            recorder=Recorder(self.audit, self.outbox),
+            lookup=self.watchlist.lookup,
+            staleness=self.watchlist.staleness,
+            plate_reader=lambda lane: PlateReader.from_config(lane.plates, lane.cameras.plate.roi),
+            faces=self.faces,
+            history=self.history_store,
+        )
+        self.lanes = {lane.id: LaneRuntime(lane, context, broadcaster) for lane in config.lanes}
 
     def start(self) -> None:
+        # Which configuration the lanes ran with is part of the record.
+        self.audit.append(CONFIG_CHANGE, actor="service",
+                          payload={"event": "start", "config": self.config.model_dump(mode="json")})
+        if self.publisher is not None:
+            self.publisher.start()
+        self.watchlist.start()
         for lane in self.lanes.values():
             lane.start()
 
     def stop(self) -> None:
         for lane in self.lanes.values():
             lane.stop()
+        self.watchlist.stop()
+        if self.publisher is not None:
+            self.publisher.stop()
+        self.history_store.close()
 
     # -- KioskBackend -----------------------------------------------------------------------
 
@@ -48,6 +91,19 @@ class Crossing:
 
     def preview(self, lane_id: str, role: str) -> Preview | None:
         return self.lanes[lane_id].preview(role)
+
+    def act(self, action: OfficerAction) -> ActionResult:
+        lane = self.lanes.get(action.lane_id)
+        if lane is None:
+            raise ActionRefused(f"no lane {action.lane_id!r}")
+        return lane.act(action)
+
+    def plate_crop(self, lane_id: str, crossing_id: str) -> bytes | None:
+        lane = self.lanes.get(lane_id)
+        return lane.plate_crop(crossing_id) if lane is not None else None
+
+    def history(self, text: str, limit: int) -> list[PastCrossing]:
+        return self.history_store.search(text, limit)
 
     def subscribe(self) -> asyncio.Queue[dict]:
         return self._broadcaster.subscribe()
@@ -66,6 +122,8 @@ class Crossing:
 
     def metrics(self) -> str:
         cameras = [status for view in self.lane_views() for status in view.cameras.values()]
+        decisions = [({"lane": lane_id, "outcome": outcome}, count)
+                     for lane_id, lane in self.lanes.items() for outcome, count in lane.decisions.items()]
         return render([
             Family("edge_camera_fps", "Frames per second delivered by each camera.", "gauge",
                    [({"camera": c.camera_id}, c.fps) for c in cameras]),
@@ -73,6 +131,9 @@ class Crossing:
                    [({"camera": c.camera_id}, float(c.state is CameraState.LIVE)) for c in cameras]),
             Family("edge_lane_frames_total", "Plate-camera frames processed by the lane.", "counter",
                    [({"lane": lane_id}, lane.frames_processed) for lane_id, lane in self.lanes.items()]),
+            Family("edge_decisions_total", "Decision revisions made, by outcome.", "counter", decisions),
+            Family("edge_audit_records", "Records in the audit log.", "gauge", [({}, self.audit.head.seq)]),
+            *outbox_families(self.outbox, self.publisher),
         ])
 
 
@@ -95,7 +156,21 @@ class _KioskServer(uvicorn.Server):
 
 async def serve(config: EdgeConfig) -> None:
     loop = asyncio.get_running_loop()
-    crossing = Crossing(config, Broadcaster(loop))
+    world = None
+    if config.demo.simulators:
+        # Imported only for the demo: it brings the synthetic scene and the simulators.
+        from edge.demo import start_demo
+
+        config, world = await asyncio.to_thread(start_demo, config)
+    try:
+        await _serve(config, loop)
+    finally:
+        if world is not None:
+            world.stop()
+
+
+async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop) -> None:
+    crossing = Checkpoint(config, Broadcaster(loop))
     closing = asyncio.Event()
     server = _KioskServer(
         closing,

@@ -9,7 +9,7 @@ from tests.conftest import service_config
 
 def test_the_service_serves_login_and_guards_changes(tmp_path, start_service, folder_cameras):
     config = service_config(tmp_path, lambda lane, role: str(folder_cameras))
-    config.write_text(config.read_text() + "\n[kiosk.auth]\ndemo_accounts = true\n")
+    assert "auth.demo_accounts = true" in config.read_text(), "the demo config enables demo accounts"
     service = start_service(config)
     service.wait_until("/healthz")
     assert "demo account: officer / officer  (officer, every lane)" in service.log()

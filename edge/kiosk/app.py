@@ -4,17 +4,22 @@ The app knows the lanes only through the small `KioskBackend` interface, so the 
 tests and a future remote backend can serve it the same way.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI must evaluate the route signatures, which
+# refer to this module's local `auth` dependencies.
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Protocol
+from typing import Annotated, Protocol
 
-from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi import Depends, FastAPI, HTTPException, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
 
+from edge.crossing import ActionKind, ActionRefused, ActionResult, OfficerAction
+from edge.history import PastCrossing
+from edge.kiosk.auth.model import Role, User
 from edge.kiosk.auth.web import Auth
 from edge.lane_runtime import CAMERA_ROLES, LaneView, Preview
 
@@ -23,8 +28,20 @@ _STREAM_POLL_S = 0.04  # how often an MJPEG stream looks for a newer frame (fast
 _BOUNDARY = "frame"
 
 
+class ActionRequest(BaseModel):
+    """An officer's action on the decision revision they were shown."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: ActionKind
+    revision: int = Field(ge=1)
+    reason: str | None = Field(default=None, max_length=500)
+
+
 class KioskBackend(Protocol):
     def lane_views(self) -> list[LaneView]: ...
+    def act(self, action: OfficerAction) -> ActionResult: ...
+    def plate_crop(self, lane_id: str, crossing_id: str) -> bytes | None: ...
+    def history(self, text: str, limit: int) -> list[PastCrossing]: ...
     def preview(self, lane_id: str, role: str) -> Preview | None: ...
     def subscribe(self) -> asyncio.Queue[dict]: ...
     def unsubscribe(self, queue: asyncio.Queue[dict]) -> None: ...
@@ -66,6 +83,32 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
     @app.get("/api/lanes", summary="every lane with its state and camera states")
     def lanes() -> list[dict]:
         return [view.to_json() for view in backend.lane_views()]
+
+    @app.post("/api/lanes/{lane_id}/crossings/{crossing_id}/actions",
+              summary="confirm, refer, deny or override the current crossing (officers and supervisors of the lane)")
+    async def act(lane_id: str, crossing_id: str, request: ActionRequest,
+                  user: Annotated[User, Depends(auth.require_lane)]) -> dict:
+        if user.role not in (Role.OFFICER, Role.SUPERVISOR):
+            raise HTTPException(403, f"a {user.role.value} may not act on crossings")
+        action = OfficerAction(crossing_id=crossing_id, lane_id=lane_id, kind=request.kind, revision=request.revision,
+                               actor=user.username, role=user.role.value, at=time.time(), reason=request.reason)
+        try:
+            result = await asyncio.to_thread(backend.act, action)
+        except ActionRefused as exc:
+            raise HTTPException(409, str(exc)) from None
+        return {"action": result.action.to_json(), "barrier_opened": result.open_barrier}
+
+    @app.get("/api/lanes/{lane_id}/crossings/{crossing_id}/plate.jpg", summary="the best crop of the crossing's plate")
+    def plate_crop(lane_id: str, crossing_id: str, _user: Annotated[User, Depends(auth.current_user)]) -> Response:
+        crop = backend.plate_crop(lane_id, crossing_id)
+        if crop is None:
+            raise HTTPException(404, "no plate crop for this crossing")
+        return Response(crop, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/history", summary="recent crossings, newest first, searchable by plate or document number")
+    def history(_user: Annotated[User, Depends(auth.current_user)], q: Annotated[str, Query(max_length=40)] = "",
+                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
+        return [past.to_json() for past in backend.history(q, limit)]
 
     @app.get("/api/lanes/{lane_id}/cameras/{role}.jpg", summary="the newest frame of a camera, as a small JPEG")
     async def camera_snapshot(lane_id: str, role: str) -> Response:

@@ -3,6 +3,7 @@
 Control commands (one per line):
   present LINE1 LINE2 [LINE3]   send one document (the MRZ lines as given, OCR confusions and all)
   portrait on|off               append a portrait image to documents (stx and length framings)
+  portrait file PATH            append this image file as the portrait from now on
   garbage N                     send N random bytes now
   flood SECONDS                 send random bytes as fast as the line takes them for SECONDS
   fault truncate|badframe [COUNT]
@@ -16,6 +17,7 @@ Control commands (one per line):
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 from hardware.reader_framing import FRAMINGS, Framing, encode_frame
 from hardware.sim.runtime import Output
@@ -33,6 +35,7 @@ class ReaderSim:
         self._out = output
         self._rng = random.Random(seed)
         self._portrait = False
+        self._portrait_image = PORTRAIT
         self._flood_until = 0.0
         self._spoil: tuple[str, int] | None = None
         self.documents = 0
@@ -52,6 +55,14 @@ class ReaderSim:
             if args == ["on"] and self._framing == "lines":
                 raise ValueError("the lines framing cannot carry a portrait")
             self._portrait = args == ["on"]
+        elif verb == "portrait" and len(args) == 2 and args[0] == "file":
+            if self._framing == "lines":
+                raise ValueError("the lines framing cannot carry a portrait")
+            try:
+                self._portrait_image = Path(args[1]).read_bytes()
+            except OSError as exc:
+                raise ValueError(f"cannot read portrait {args[1]}: {exc.strerror}") from None
+            self._portrait = True
         elif verb == "garbage" and len(args) == 1:
             self._out.send(self._rng.randbytes(int(args[0])), now)
         elif verb == "flood" and len(args) == 1:
@@ -63,7 +74,7 @@ class ReaderSim:
             self._spoil = (args[0], int(args[1]) if len(args) == 2 else 1)
         elif verb != "stats" or args:
             raise ValueError(
-                "unknown command; expected present LINES, portrait on|off, garbage N, flood SECONDS, "
+                "unknown command; expected present LINES, portrait on|off|file PATH, garbage N, flood SECONDS, "
                 "fault truncate|badframe [COUNT], fault clear, stats, unplug, replug, quit"
             )
         return self.stats(now)
@@ -72,7 +83,7 @@ class ReaderSim:
         kind = self._take_spoiler()
         if kind == "badframe" and self._framing == "lines":
             lines = _shift_birth_digit(lines)
-        frame = encode_frame(self._framing, lines, PORTRAIT if self._portrait else None)
+        frame = encode_frame(self._framing, lines, self._portrait_image if self._portrait else None)
         if kind == "badframe" and self._framing != "lines":
             at = self._rng.randrange(1, len(frame))
             frame = frame[:at] + bytes([frame[at] ^ self._rng.randint(1, 255)]) + frame[at + 1 :]

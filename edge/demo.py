@@ -1,0 +1,180 @@
+"""The demo crossing's simulated world: devices, a stage hand, and a watchlist to find hits in.
+
+With `[demo] simulators = true` the service gives every lane a simulated barrier (Modbus RTU) and
+document reader, each a real `python -m hardware.sim` process on a loopback TCP port, and a stage
+hand thread that plays the synthetic scene's timeline to them: the loop is occupied while the
+scene's car stands on it, and the driver's passport (with its portrait) is presented when the
+scene hands it over. The product reads those devices over their real protocols exactly as it
+reads real ones; only this module (the simulated world) looks at the scene's ground truth.
+
+It also publishes a signed demo watchlist (a generated authority key, kept in the demo state
+dir) listing some of the scene's upcoming plates and passports, so that the demo shows hits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import cv2
+import skimage.data
+
+from edge.config import BarrierConfig, EdgeConfig, LaneConfig, ReaderConfig, SerialLinkConfig, WatchlistKey
+from edge.synthetic import scene_for
+from edge.synthetic.timeline import slot_index
+from edge.watchlist.keys import generate_private_key, load_private_key, private_key_pem, public_key_text
+from edge.watchlist.publish import Publisher
+from hardware.sim.client import SimError, SimProcess
+
+log = logging.getLogger(__name__)
+
+_KEY_ID = "demo-authority"
+_WATCHLIST_HOURS = 2  # how far ahead the demo watchlist lists the scene's vehicles
+_STAGE_TICK_S = 0.1
+
+
+def _scene_of(lane: LaneConfig):
+    """The synthetic scene a lane's plate camera shows (its URL names the lane and the seed)."""
+    url = urlsplit(lane.cameras.plate.url)
+    if url.scheme != "synthetic":
+        return None
+    seed = int(dict(parse_qsl(url.query)).get("seed", 0))
+    return scene_for(url.netloc, seed)
+
+
+def _portrait_jpeg() -> bytes:
+    # The document photo: the same public-domain portrait the scene's drivers are made from.
+    face = cv2.cvtColor(skimage.data.astronaut()[0:300, 120:360], cv2.COLOR_RGB2BGR)
+    ok, jpeg = cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise RuntimeError("could not encode the demo portrait")
+    return jpeg.tobytes()
+
+
+@dataclass
+class _LaneWorld:
+    lane_id: str
+    scene: object
+    barrier: SimProcess
+    reader: SimProcess
+
+
+class DemoWorld:
+    """The simulated devices and stage hands of every synthetic lane; stop() ends them all."""
+
+    def __init__(self, worlds: list[_LaneWorld]):
+        self._worlds = worlds
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._stage, args=(w,), name=f"stage-{w.lane_id}", daemon=True)
+                         for w in worlds]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        for world in self._worlds:
+            world.barrier.close()
+            world.reader.close()
+
+    def _stage(self, world: _LaneWorld) -> None:
+        occupied: bool | None = None
+        last = time.time()
+        while not self._stop.wait(_STAGE_TICK_S):
+            now = time.time()
+            try:
+                truth = world.scene.truth_at(now)
+                if truth.loop_occupied != occupied:
+                    occupied = truth.loop_occupied
+                    world.barrier.command(f"loop {'on' if occupied else 'off'}")
+                for _, lines in world.scene.document_presented(last, now):
+                    world.reader.command("present " + " ".join(lines))
+            except SimError as exc:
+                # A simulator that died (Ctrl-C reaches the whole process group) is the demo's
+                # problem, not the lane's: the lane sees its device go offline.
+                if not (world.barrier.alive() and world.reader.alive()):
+                    log.warning("demo simulators of %s stopped: %s", world.lane_id, exc)
+                    return
+                log.warning("demo stage hand of %s: %s", world.lane_id, exc)
+            last = now
+
+
+def _publish_watchlist(config: EdgeConfig, folder: Path) -> WatchlistKey:
+    """Sign and publish the demo lists; returns the key the crossing must trust."""
+    key_file = folder / "authority.key"
+    if key_file.exists():
+        key = load_private_key(key_file)
+    else:
+        key = generate_private_key()
+        folder.mkdir(parents=True, exist_ok=True)
+        key_file.write_bytes(private_key_pem(key))
+        key_file.chmod(0o600)
+    vehicles, documents = [], []
+    now = time.time()
+    for lane in config.lanes:
+        scene = _scene_of(lane)
+        if scene is None:
+            continue
+        first = slot_index(now - 600, lane.id)
+        for slot in range(first, first + int(_WATCHLIST_HOURS * 3600 / 20)):
+            visit = scene.visit(slot)
+            if visit is None:
+                continue
+            # A few vehicles and passports are listed, so the demo shows each kind of outcome.
+            if slot % 5 == 0:
+                vehicles.append({"id": f"{lane.id}-{slot}", "plate": visit.plate.text, "action": "deny",
+                                 "reason": "reported stolen", "source": "demo case"})
+            elif slot % 7 == 0:
+                vehicles.append({"id": f"{lane.id}-{slot}", "plate": visit.plate.text, "action": "refer",
+                                 "reason": "insurance lapsed", "source": "demo case"})
+            if slot % 6 == 0:
+                doc = visit.traveller.document
+                documents.append({"id": f"{lane.id}-{slot}", "number": doc.document_number,
+                                  "issuer": doc.issuing_state, "action": "deny",
+                                  "reason": "passport reported lost", "source": "demo case"})
+    publisher = Publisher(folder / "published", folder / "authority", key, _KEY_ID, valid_for_s=7 * 86400)
+    try:
+        publisher.publish_full("demo-vehicles", folder / "vehicles", enumerate(vehicles, 1), kind="plate")
+        publisher.publish_full("demo-documents", folder / "documents", enumerate(documents, 1), kind="document")
+    finally:
+        publisher.close()
+    return WatchlistKey(id=_KEY_ID, public_key=public_key_text(key))
+
+
+def start_demo(config: EdgeConfig) -> tuple[EdgeConfig, DemoWorld]:
+    """The config with the simulated devices and demo watchlist filled in, and the running world."""
+    folder = config.state_dir / "demo"
+    key = _publish_watchlist(config, folder)
+    watchlist = config.watchlist.model_copy(update={
+        "sources": [str(folder / "published")], "trusted_keys": [key], "sync_interval_s": 60.0})
+    portrait = folder / "portrait.jpg"
+    portrait.write_bytes(_portrait_jpeg())
+    worlds, lanes = [], []
+    try:
+        for lane in config.lanes:
+            scene = _scene_of(lane)
+            if scene is None:
+                lanes.append(lane)
+                continue
+            barrier = SimProcess("barrier", "--tcp", "0")
+            reader = SimProcess("reader", "--tcp", "0", "--framing", "stx")
+            worlds.append(_LaneWorld(lane.id, scene, barrier, reader))
+            reader.command(f"portrait file {portrait}")
+            lanes.append(lane.model_copy(update={
+                "barrier": BarrierConfig(link=SerialLinkConfig(url=barrier.url)),
+                "reader": ReaderConfig(link=SerialLinkConfig(url=reader.url), framing="stx"),
+            }))
+    except Exception:
+        DemoWorld(worlds).stop()
+        raise
+    log.info("demo: simulated barrier and reader for %d lane(s); demo watchlist signed by %s", len(worlds), _KEY_ID)
+    world = DemoWorld(worlds)
+    world.start()
+    return config.model_copy(update={"lanes": lanes, "watchlist": watchlist}), world

@@ -1,0 +1,137 @@
+"""The face steps of a lane: face-camera frames in, 1:1 and 1:N results for the current crossing out.
+
+Frames are observed (detection + quality gates) and the best few kept; once enough good faces
+are in, they are fused into one template, verified against the document portrait (when the
+reader sent one) and searched in the watchlist's enrolled faces. The gallery is shared by every
+lane and rebuilt when the watchlist's face generation moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import cv2
+import numpy as np
+
+from edge.config import FacesConfig, LaneConfig
+from edge.faces.detection import FaceDetector
+from edge.faces.encoding import FaceEncoder
+from edge.faces.fusion import BestFrames, NoUsableFace, build_template, fuse
+from edge.faces.index import Gallery, build_gallery
+from edge.faces.observe import FaceObserver
+from edge.faces.stills import ImageError, decode_rgb, main_face, still_observer
+from edge.faces.types import FaceTemplate, SearchCandidate, VerificationResult
+from edge.faces.verification import verify
+from edge.watchlist.runtime import WatchlistRuntime
+from edge.watchlist.templates import load_faces
+
+log = logging.getLogger(__name__)
+
+# Faces fused before the first result: enough to out-vote one bad frame, few enough to answer
+# while the driver is still at the window.
+_FIRST_RESULT_AFTER = 3
+
+
+class SharedGallery:
+    """The watchlist's enrolled faces as one searchable gallery, rebuilt when they change."""
+
+    def __init__(self, config: FacesConfig, watchlist: WatchlistRuntime | None):
+        self._config = config
+        self._watchlist = watchlist
+        self._lock = threading.Lock()
+        self._gallery: Gallery | None = None
+
+    def current(self) -> Gallery | None:
+        if self._watchlist is None:
+            return None
+        generation = self._watchlist.store.face_generation()
+        with self._lock:
+            if self._gallery is None or self._gallery.generation != generation:
+                faces = load_faces(self._watchlist.store)
+                rows = ((f"{list_id}/{template}", f"{list_id}/{person}", vector)
+                        for (list_id, person, template), vector in zip(faces.keys, faces.vectors, strict=True))
+                self._gallery = build_gallery(rows, faces.generation, kind=self._config.index,
+                                              exact_max=self._config.exact_max)
+            return self._gallery
+
+
+class LaneFaces:
+    """One lane's traveller: reset per crossing."""
+
+    def __init__(self, config: FacesConfig, gallery: SharedGallery):
+        self._config = config
+        self._gallery = gallery
+        self._observer = FaceObserver(config, FaceDetector.for_frames(config))
+        self._stills = still_observer(config)
+        self._encoder = FaceEncoder(config.mirror, config.jitters)
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._best = BestFrames(self._config.best_frames)
+            self._fused_count = 0
+            self._live: FaceTemplate | None = None
+            self._portrait: FaceTemplate | None = None
+            self._verification: VerificationResult | None = None
+            self._candidates: tuple[SearchCandidate, ...] = ()
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Why the latest face was refused, in words the kiosk can show ("move closer")."""
+        return self._best.last_problems
+
+    def set_portrait(self, portrait: bytes | None) -> None:
+        template = None
+        if portrait:
+            try:
+                face = main_face(decode_rgb(portrait), self._stills)
+                # The document's photo is what it is: the live gates (pose, eyes) cannot ask it to
+                # move, so it is encoded whatever its quality; the score shows how well it matches.
+                vector = fuse(self._encoder.encode([face.chip]))
+                template = FaceTemplate(vector=vector, quality=face.quality.score, frames=1)
+            except (ImageError, NoUsableFace) as exc:
+                log.warning("document portrait unusable: %s", exc)
+        with self._lock:
+            self._portrait = template
+            self._verify()
+
+    def offer(self, image: np.ndarray, at: float) -> bool:
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        faces = self._observer.observe(rgb, expect_face=True, frame_time=at)
+        if not faces:
+            return False
+        with self._lock:
+            self._best.offer(faces[0])
+            kept = self._best.observations
+            # Re-fuse only when the kept set grew or improved: encoding costs ~25 ms a face.
+            if len(kept) < _FIRST_RESULT_AFTER or len(kept) == self._fused_count == self._config.best_frames:
+                return False
+            self._fused_count = len(kept)
+            self._live = build_template(kept, self._encoder, self._config.best_frames)
+            gallery = self._gallery.current()
+            self._candidates = tuple(
+                gallery.search(self._live.vector, self._config.top_k, self._config.threshold) if gallery else ()
+            )
+            self._verify()
+            return True
+
+    def _verify(self) -> None:
+        if self._live is not None and self._portrait is not None:
+            self._verification = verify(self._live, self._portrait, self._config.threshold, "document")
+
+    def results(self) -> tuple[VerificationResult | None, tuple[SearchCandidate, ...]]:
+        with self._lock:
+            return self._verification, self._candidates
+
+
+class LaneFacesFactory:
+    """Builds each lane's face steps around one shared gallery."""
+
+    def __init__(self, config: FacesConfig, watchlist: WatchlistRuntime | None):
+        self._config = config
+        self._gallery = SharedGallery(config, watchlist)
+
+    def __call__(self, _lane: LaneConfig) -> LaneFaces:
+        return LaneFaces(self._config, self._gallery)
