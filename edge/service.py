@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from types import FrameType
 
 import uvicorn
@@ -30,9 +31,12 @@ from edge.outbox.queue import Outbox
 from edge.plates.pipeline import PlateReader
 from edge.pubsub import Broadcaster
 from edge.recorder import Recorder
+from edge.systemd import Notifier, ProgressWatchdog
 from edge.watchlist.runtime import WatchlistRuntime
 
 log = logging.getLogger(__name__)
+
+_READY_WAIT_S = 8.0  # start -> READY=1 must stay within systemd's (and DESIGN's) 10 s
 
 
 class CheckpointError(Exception):
@@ -188,15 +192,40 @@ async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop) -> None:
     # down; they make sure that re-raise ends here (a default SIGTERM would skip the clean stop).
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda s=sig: server.handle_exit(s, None))
+    notifier = Notifier.from_environment()
+    watchdog = ProgressWatchdog.from_environment(notifier, list(crossing.lanes))
+    for lane in crossing.lanes.values():
+        lane.heartbeat = watchdog.beat if watchdog is not None else None
     crossing.start()
     scheme = "https" if config.kiosk.tls_certfile else "http"
     log.info("crossing %s: %d lane(s); kiosk at %s://%s:%d", config.crossing.id, len(crossing.lanes),
              scheme, config.kiosk.host, config.kiosk.port)
+    tasks = [asyncio.create_task(_announce_ready(server, crossing, notifier))]
+    if watchdog is not None:
+        tasks.append(asyncio.create_task(watchdog.run()))
     try:
         await server.serve()
     finally:
+        notifier.stopping("draining lanes")
+        for task in tasks:
+            task.cancel()
         await asyncio.to_thread(crossing.stop)
         log.info("stopped cleanly")
+
+
+async def _announce_ready(server: uvicorn.Server, crossing: Checkpoint, notifier: Notifier) -> None:
+    """READY=1 once the kiosk serves and every camera delivers, or after _READY_WAIT_S with the
+    reasons in STATUS: a dead camera makes a degraded lane, not a service that never starts."""
+    started = time.monotonic()
+    while True:
+        ready, detail = crossing.readiness()
+        waited = time.monotonic() - started
+        if server.started and (ready or waited >= _READY_WAIT_S):
+            status = "all lanes up" if ready else "degraded: " + detail.replace("\n", "; ")
+            notifier.ready(status)
+            log.info("ready (%s) after %.1f s", status, waited)
+            return
+        await asyncio.sleep(0.2)
 
 
 def run_service(config: EdgeConfig) -> int:
