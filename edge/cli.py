@@ -10,6 +10,7 @@ import sys
 COMMAND_MODULES = (
     "edge.commands.run",
     "edge.commands.config",
+    "edge.commands.lane_bench",
     "edge.commands.camera",
     "edge.commands.alpr",
     "edge.commands.watchlist",

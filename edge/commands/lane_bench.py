@@ -1,0 +1,102 @@
+"""`edge bench lane --seconds S`: the demo crossing, measured from outside like a kiosk sees it.
+
+It runs the real service (demo config: synthetic cameras, simulated devices) on a free port with
+a scratch state dir, listens on the kiosk websocket, and for every crossing that reaches "decision
+pending" measures the time from the evidence that completed it (the frame or the document
+it came from, `decision.made_at`) to the moment the decision arrived at the kiosk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from edge.config import DEFAULT_CONFIG
+
+
+def register(_sub: argparse._SubParsersAction) -> None:
+    """No command of its own: only `edge bench lane`."""
+
+
+def register_bench(bench: argparse._SubParsersAction) -> None:
+    lane = bench.add_parser("lane", help="the demo crossing: crossings decided, fps, evidence -> kiosk latency")
+    lane.add_argument("--seconds", type=float, default=120.0, help="how long to watch (default 120)")
+    lane.set_defaults(func=_bench)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 1)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from websockets.exceptions import InvalidHandshake
+    from websockets.sync.client import connect
+
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as scratch:
+        config = Path(scratch) / "edge.toml"
+        text = DEFAULT_CONFIG.read_text().replace("port = 8080", f"port = {port}")
+        config.write_text(text.replace('state_dir = "../var/demo"', f'state_dir = "{Path(scratch) / "state"}"'))
+        log = (Path(scratch) / "service.log").open("w")
+        service = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
+                                   stdout=log, stderr=subprocess.STDOUT)
+        latencies: dict[str, float] = {}
+        fps: list[float] = []
+        try:
+            ws = None
+            deadline = time.monotonic() + 60
+            while ws is None:
+                try:
+                    ws = connect(f"ws://127.0.0.1:{port}/ws", open_timeout=2)
+                except (OSError, InvalidHandshake) as exc:
+                    if time.monotonic() > deadline or service.poll() is not None:
+                        log_text = (Path(scratch) / "service.log").read_text()
+                        print(f"the demo service did not start ({exc}):\n{log_text}", file=sys.stderr)
+                        return 1
+                    time.sleep(0.3)
+            end = time.monotonic() + args.seconds
+            with ws:
+                while (left := end - time.monotonic()) > 0:
+                    try:
+                        message = json.loads(ws.recv(timeout=left))
+                    except TimeoutError:
+                        break
+                    arrived = time.time()
+                    for lane in message.get("lanes") or [message.get("lane")]:
+                        if not lane:
+                            continue
+                        fps += [camera["fps"] for camera in lane["cameras"].values() if camera["state"] == "live"]
+                        crossing = lane.get("crossing")
+                        if lane["snapshot"]["state"] == "decision_pending" and crossing and crossing["decision"]:
+                            cid = crossing["crossing_id"]
+                            latencies.setdefault(cid, 1000 * (arrived - crossing["decision"]["made_at"]))
+        finally:
+            service.terminate()
+            service.wait(timeout=30)
+            log.close()
+    values = list(latencies.values())
+    print(f"{len(values)} crossings decided in {args.seconds:.0f} s")
+    print(json.dumps({
+        "crossings": len(values),
+        "fps": round(statistics.fmean(fps), 2) if fps else 0.0,
+        "decision_p50_ms": _percentile(values, 0.5),
+        "decision_p95_ms": _percentile(values, 0.95),
+        "seconds": args.seconds,
+    }))
+    return 0
