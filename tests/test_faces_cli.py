@@ -72,7 +72,7 @@ def test_bench_faces_identify_enrols_one_per_identity(capsys, faces_folder):
     code, out = run(capsys, "bench", "faces", str(faces_folder), "--identify")
     result = last_json(out)
     assert code == 0
-    assert result["identities"] == 2 and result["probes"] == 5
+    assert result["identities"] == 2 and result["probes"] == 5 and result["non_mated_searches"] == 7
     assert result["fnir"] == 0 and result["fpir"] == 0
     assert result["single_best_rank1"] == 1 and result["fused_rank1"] == 1
 

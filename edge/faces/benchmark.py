@@ -154,7 +154,8 @@ def calibration_scores(folder: Path, config: FacesConfig, min_impostors: int) ->
 
 
 def _identify(gallery: dict[str, np.ndarray], probes: list[tuple[str, np.ndarray]]) -> tuple[np.ndarray, ...]:
-    """For each (identity, vector) probe: mated top score, whether rank 1 is right, non-mated top score."""
+    """For each (identity, vector) probe: mated top score, whether rank 1 is right, non-mated top score
+    (the best score once the probe's own identity is left out of the gallery)."""
     names = sorted(gallery)
     matrix = np.stack([gallery[n] for n in names])
     mated_top, correct, non_mated_top = [], [], []
@@ -193,11 +194,16 @@ def identification(folder: Path, config: FacesConfig, fpir: float = 0.01) -> dic
         if len(usable) >= 2:
             single.append((identity, encoded[usable[0]].vector))
             fused.append((identity, fuse(np.stack([encoded[n].vector for n in usable[: config.best_frames]]))))
-    mated_top, correct, non_mated_top = _identify(gallery, probes)
+    mated_top, correct, _ = _identify(gallery, probes)
+    # Non-mated searches: every image with a face, enrolled ones too, against the gallery without
+    # its own identity (a person who is not on the list).
+    everyone = [(identities[n], e.vector) for n, e in encoded.items() if e.vector is not None]
+    non_mated_top = _identify(gallery, everyone)[2]
     fnir, fpir_here = identification_rates(mated_top, correct, non_mated_top, config.threshold, failed)
     result = {
         "identities": len(gallery),
         "probes": len(probes) + failed,
+        "non_mated_searches": len(non_mated_top),
         "threshold": config.threshold,
         "fnir": round(fnir or 0.0, 6),
         "fpir": round(fpir_here or 0.0, 6),
