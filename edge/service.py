@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
@@ -22,6 +23,7 @@ from edge.crossing import ActionRefused, ActionResult, OfficerAction
 from edge.history import CrossingHistory, PastCrossing
 from edge.kiosk.app import create_app
 from edge.kiosk.auth.web import create_auth
+from edge.kiosk.camera_check import CameraCheck
 from edge.lane_faces import LaneFacesFactory
 from edge.lane_runtime import LaneContext, LaneRuntime, LaneView, Preview
 from edge.metrics import Family, render
@@ -33,8 +35,11 @@ from edge.pubsub import Broadcaster
 from edge.recorder import Recorder
 from edge.systemd import Notifier, ProgressWatchdog
 from edge.watchlist.runtime import WatchlistRuntime
+from hardware.sim.client import SimError
 
 log = logging.getLogger(__name__)
+
+DEVICE_TEST = "device_test"  # audit kind: a technician's barrier pulse or reader replay, and its outcome
 
 _READY_WAIT_S = 8.0  # start -> READY=1 must stay within systemd's (and DESIGN's) 10 s
 
@@ -58,10 +63,11 @@ class Checkpoint:
         self.outbox = Outbox(state / config.outbox.path, source=config.crossing.id)
         self.publisher = OutboxPublisher(self.outbox, config.central) if config.central is not None else None
         self.watchlist = WatchlistRuntime(config.watchlist, state)
+        self.recorder = Recorder(self.audit, self.outbox, marker=state / "outbox-audit-seq")
         self.history_store = CrossingHistory(state / "history.sqlite")
         self.faces = LaneFacesFactory(config.faces, self.watchlist)
         context = LaneContext(
-            recorder=Recorder(self.audit, self.outbox),
+            recorder=self.recorder,
             lookup=self.watchlist.lookup,
             staleness=self.watchlist.staleness,
             plate_reader=lambda lane: PlateReader.from_config(lane.plates, lane.cameras.plate.roi),
@@ -69,11 +75,15 @@ class Checkpoint:
             history=self.history_store,
         )
         self.lanes = {lane.id: LaneRuntime(lane, context, broadcaster) for lane in config.lanes}
+        self.camera_checks = CameraCheck(config.calibration, config.faces)
+        # The demo's simulated readers can present a document again; a real reader needs a person.
+        self.replay_document: Callable[[str], str] | None = None
 
     def start(self) -> None:
         # Which configuration the lanes ran with is part of the record.
         self.audit.append(CONFIG_CHANGE, actor="service",
                           payload={"event": "start", "config": self.config.model_dump(mode="json")})
+        self.recorder.catch_up()
         if self.publisher is not None:
             self.publisher.start()
         self.watchlist.start()
@@ -102,9 +112,48 @@ class Checkpoint:
             raise ActionRefused(f"no lane {action.lane_id!r}")
         return lane.act(action)
 
-    def plate_crop(self, lane_id: str, crossing_id: str) -> bytes | None:
+    def crossing_image(self, lane_id: str, crossing_id: str, kind: str) -> bytes | None:
         lane = self.lanes.get(lane_id)
-        return lane.plate_crop(crossing_id) if lane is not None else None
+        return lane.crossing_image(crossing_id, kind) if lane is not None else None
+
+    def status(self) -> dict:
+        staleness = self.watchlist.staleness()
+        return {"watchlist": {"stale": staleness.stale, "policy": staleness.policy.value,
+                              "max_age_s": staleness.max_age_s, "oldest_age_s": staleness.oldest_age_s,
+                              "reasons": list(staleness.reasons)}}
+
+    def camera_check(self, lane_id: str, role: str) -> dict | None:
+        lane = self.lanes[lane_id]
+        image = lane.latest_frame(role)
+        return self.camera_checks.measure(lane.config, role, image) if image is not None else None
+
+    def device_test(self, lane_id: str, device: str, actor: str) -> str:
+        """A technician's test of a lane device ("barrier": one pulse, only while the lane is idle;
+        "reader": the document presented again), audited before it is tried and when refused.
+        Returns what happened; raises ActionRefused with the reason it was not done."""
+        self.audit.append(DEVICE_TEST, actor=actor, lane=lane_id, payload={"device": device, "event": "requested"})
+        try:
+            if device == "barrier":
+                self.lanes[lane_id].test_barrier(actor)
+                done = "the barrier was pulsed open; it closes by itself"
+            elif self.replay_document is None:
+                raise ActionRefused("this lane's reader is real hardware: place the document on the reader again")
+            else:
+                try:
+                    done = f"document {self.replay_document(lane_id)} presented to the reader again"
+                except SimError as exc:
+                    raise ActionRefused(str(exc)) from exc
+        except ActionRefused as exc:
+            self.audit.append(DEVICE_TEST, actor=actor, lane=lane_id,
+                              payload={"device": device, "event": "refused", "reason": str(exc)})
+            raise
+        return done
+
+    def propose_roi(self, lane_id: str, roi: dict, command: str, actor: str) -> None:
+        """A plate ROI drawn on the technician page goes on record; the config file is changed by
+        `command` (the service does not rewrite its own config while lanes run with it)."""
+        self.audit.append(CONFIG_CHANGE, actor=actor, lane=lane_id,
+                          payload={"event": "plate roi proposed", "roi": roi, "command": command})
 
     def history(self, text: str, limit: int) -> list[PastCrossing]:
         return self.history_store.search(text, limit)
@@ -167,14 +216,16 @@ async def serve(config: EdgeConfig) -> None:
 
         config, world = await asyncio.to_thread(start_demo, config)
     try:
-        await _serve(config, loop)
+        await _serve(config, loop, world.replay_document if world is not None else None)
     finally:
         if world is not None:
             world.stop()
 
 
-async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop) -> None:
+async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop,
+                 replay_document: Callable[[str], str] | None) -> None:
     crossing = Checkpoint(config, Broadcaster(loop))
+    crossing.replay_document = replay_document
     closing = asyncio.Event()
     server = _KioskServer(
         closing,
