@@ -16,13 +16,15 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from edge.audit import BARRIER_COMMAND, DECISION, DEVICE_FAULT, OFFICER_ACTION, AuditLog, AuditRecord
+from edge.audit import BARRIER_COMMAND, DECISION, DEVICE_FAULT, OFFICER_ACTION, SYNC, AuditLog, AuditRecord
 from edge.audit.records import parse_line
 from edge.crossing import Decision, OfficerAction
 from edge.outbox.queue import Outbox
+from edge.watchlist.sync import SyncReport
 from hardware.barrier import BarrierCommand
 from hardware.health import DeviceHealth
 
@@ -30,7 +32,8 @@ log = logging.getLogger(__name__)
 
 
 # Audit kinds that also go to the centre, and their topics.
-TOPICS = {DECISION: "decision", OFFICER_ACTION: "officer_action", BARRIER_COMMAND: "barrier", DEVICE_FAULT: "device"}
+TOPICS = {DECISION: "decision", OFFICER_ACTION: "officer_action", BARRIER_COMMAND: "barrier", DEVICE_FAULT: "device",
+          SYNC: "watchlist"}
 _CHUNK = 1 << 16
 
 
@@ -122,6 +125,17 @@ class Recorder:
     def barrier_command(self, lane_id: str, crossing_id: str | None, command: BarrierCommand) -> None:
         self._record(BARRIER_COMMAND, actor=command.actor, lane=lane_id, crossing_id=crossing_id,
                      payload=command.to_json(), topic=TOPICS[BARRIER_COMMAND])
+
+    def sync(self, report: SyncReport) -> None:
+        """A watchlist sync round from one source: every bundle applied or refused, and why."""
+        if not report.results and report.error is None:
+            return  # nothing new at the source: not worth a record every few minutes
+        payload = {"source": report.source, "error": report.error,
+                   "results": [asdict(result) for result in report.results]}
+        try:
+            self._record(SYNC, actor="watchlist", lane=None, crossing_id=None, payload=payload, topic=TOPICS[SYNC])
+        except Exception:
+            log.exception("watchlist sync could not be recorded")
 
     def device_health(self, lane_id: str, health: DeviceHealth) -> None:
         try:

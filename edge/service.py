@@ -62,8 +62,8 @@ class Checkpoint:
             raise CheckpointError(f"audit log in {state / config.audit.dir}: {exc}") from exc
         self.outbox = Outbox(state / config.outbox.path, source=config.crossing.id)
         self.publisher = OutboxPublisher(self.outbox, config.central) if config.central is not None else None
-        self.watchlist = WatchlistRuntime(config.watchlist, state)
         self.recorder = Recorder(self.audit, self.outbox, marker=state / "outbox-audit-seq")
+        self.watchlist = WatchlistRuntime(config.watchlist, state, on_report=self.recorder.sync)
         self.history_store = CrossingHistory(state / "history.sqlite")
         self.faces = LaneFacesFactory(config.faces, self.watchlist)
         context = LaneContext(

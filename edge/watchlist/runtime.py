@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from edge.config import WatchlistConfig
@@ -64,8 +65,10 @@ def staleness(config: WatchlistConfig, store: WatchlistStore, now: float) -> Sta
 class WatchlistRuntime:
     """One cache for the whole crossing: lanes look up through `lookup`, a thread keeps it synced."""
 
-    def __init__(self, config: WatchlistConfig, state_dir: Path):
+    def __init__(self, config: WatchlistConfig, state_dir: Path,
+                 on_report: Callable[[SyncReport], None] | None = None):
         self.config = config
+        self._on_report = on_report  # the service audits every bundle applied or refused
         self._reader = open_store(config, state_dir)
         self._writer = open_store(config, state_dir)
         self.lookup = Lookup(self._reader)
@@ -84,6 +87,9 @@ class WatchlistRuntime:
 
     def sync_once(self) -> list[SyncReport]:
         self.last_reports = self.syncer.sync_once()
+        if self._on_report is not None:
+            for report in self.last_reports:
+                self._on_report(report)
         stale = self.staleness()
         if stale.stale:
             log.warning("watchlist stale (policy %s): %s", stale.policy.value, "; ".join(stale.reasons))
