@@ -33,7 +33,7 @@ def test_records_audited_but_never_queued_are_queued_at_the_next_start(tmp_path)
     # A crash between the audit append and the outbox put, many times over (and past one read chunk).
     for i in range(300):
         audit.append(DECISION, actor="lane", lane="lane-1", crossing_id=f"c{i + 1}", payload={"pad": "x" * 400})
-    audit.append("sync", actor="watchlist", payload={})  # not an event for the centre
+    audit.append("config_change", actor="service", payload={})  # not an event for the centre
     restarted = Recorder(audit, outbox, marker=tmp_path / "marker")
     assert restarted.catch_up() == 300
     seqs = [event["audit_seq"] for event in _payloads(outbox)]
