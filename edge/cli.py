@@ -11,6 +11,7 @@ COMMAND_MODULES = (
     "edge.commands.run",
     "edge.commands.config",
     "edge.commands.lane_bench",
+    "edge.commands.soak_bench",
     "edge.commands.camera",
     "edge.commands.alpr",
     "edge.commands.watchlist",

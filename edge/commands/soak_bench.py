@@ -1,0 +1,128 @@
+"""`edge bench soak --minutes N [--kills K]`: the demo crossing left running, watched from outside.
+
+It runs the real service (demo config) on a free port with a scratch state dir and samples, every
+few seconds, its resident memory and open file descriptors (from /proc) and the cameras' frame
+rates (from /metrics), and counts ERROR lines in its log. With --kills, it also kill -9's the
+service K times at spread-out moments and restarts it, and at the end verifies the audit chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from edge.config import DEFAULT_CONFIG
+
+_SAMPLE_S = 5.0
+_FPS = re.compile(r'^edge_camera_fps\{camera="[^"]+"\} ([0-9.]+)$', re.MULTILINE)
+
+
+def register(_sub: argparse._SubParsersAction) -> None:
+    """No command of its own: only `edge bench soak`."""
+
+
+def register_bench(bench: argparse._SubParsersAction) -> None:
+    soak = bench.add_parser("soak", help="the demo crossing for N minutes: RSS, fds, fps trend, errors")
+    soak.add_argument("--minutes", type=float, default=60.0)
+    soak.add_argument("--kills", type=int, default=0, help="kill -9 and restart the service this many times")
+    soak.set_defaults(func=_bench)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _proc_sample(pid: int) -> tuple[float, int]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss_kb = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE).group(1))
+    return rss_kb / 1024, len(list(Path(f"/proc/{pid}/fd").iterdir()))
+
+
+def _fps(port: int) -> float | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            values = [float(v) for v in _FPS.findall(response.read().decode())]
+    except OSError:
+        return None
+    return sum(values) / len(values) if values else None
+
+
+def _wait_healthy(port: int, process: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("the demo service did not come up")
+
+
+def _bench(args: argparse.Namespace) -> int:
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as scratch:
+        state = Path(scratch) / "state"
+        config = Path(scratch) / "edge.toml"
+        text = DEFAULT_CONFIG.read_text().replace("port = 8080", f"port = {port}")
+        config.write_text(text.replace('state_dir = "../var/demo"', f'state_dir = "{state}"'))
+        log_path = Path(scratch) / "service.log"
+        log = log_path.open("a")
+
+        def start() -> subprocess.Popen:
+            process = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
+                                       stdout=log, stderr=subprocess.STDOUT)
+            _wait_healthy(port, process)
+            return process
+
+        process = start()
+        duration = args.minutes * 60
+        kill_at = [duration * (i + 1) / (args.kills + 1) for i in range(args.kills)]
+        began = time.monotonic()
+        samples: list[tuple[float, float, int, float | None]] = []
+        kills = 0
+        try:
+            while (elapsed := time.monotonic() - began) < duration:
+                if kill_at and elapsed >= kill_at[0]:
+                    kill_at.pop(0)
+                    process.send_signal(signal.SIGKILL)
+                    process.wait()
+                    kills += 1
+                    process = start()
+                    samples.clear()  # memory and fds are compared within one run of the process
+                    continue
+                rss, fds = _proc_sample(process.pid)
+                samples.append((elapsed, rss, fds, _fps(port)))
+                time.sleep(_SAMPLE_S)
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
+            log.close()
+        verify = subprocess.run([sys.executable, "-m", "edge", "audit", "verify", "--state-dir", str(state)],
+                                capture_output=True, text=True)
+        errors = sum(1 for line in log_path.read_text(errors="replace").splitlines() if " ERROR " in line)
+    # Growth is measured after a warm-up (the first minute loads models and fills caches).
+    warm = [s for s in samples if s[0] >= min(60.0, duration / 4)] or samples
+    first, last = warm[0], warm[-1]
+    fps = [s[3] for s in warm if s[3] is not None]
+    third = max(1, len(fps) // 3)
+    print(json.dumps({
+        "minutes": args.minutes,
+        "rss_start_mb": round(first[1], 1), "rss_end_mb": round(last[1], 1),
+        "rss_growth_pct": round(100 * (last[1] - first[1]) / first[1], 2),
+        "fds_start": first[2], "fds_end": last[2],
+        "fps_first_third": round(sum(fps[:third]) / third, 2) if fps else None,
+        "fps_last_third": round(sum(fps[-third:]) / third, 2) if fps else None,
+        "errors": errors, "kills": kills, "audit_verified": verify.returncode == 0,
+    }))
+    return 0 if verify.returncode == 0 else 1
