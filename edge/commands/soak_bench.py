@@ -86,6 +86,7 @@ def _bench(args: argparse.Namespace) -> int:
             return process
 
         process = start()
+        started = time.monotonic()
         duration = args.minutes * 60
         kill_at = [duration * (i + 1) / (args.kills + 1) for i in range(args.kills)]
         began = time.monotonic()
@@ -99,10 +100,11 @@ def _bench(args: argparse.Namespace) -> int:
                     process.wait()
                     kills += 1
                     process = start()
+                    started = time.monotonic()
                     samples.clear()  # memory and fds are compared within one run of the process
                     continue
                 rss, fds = _proc_sample(process.pid)
-                samples.append((elapsed, rss, fds, _fps(port)))
+                samples.append((time.monotonic() - started, rss, fds, _fps(port)))
                 time.sleep(_SAMPLE_S)
         finally:
             process.send_signal(signal.SIGINT)
@@ -111,8 +113,8 @@ def _bench(args: argparse.Namespace) -> int:
         verify = subprocess.run([sys.executable, "-m", "edge", "audit", "verify", "--state-dir", str(state)],
                                 capture_output=True, text=True)
         errors = sum(1 for line in log_path.read_text(errors="replace").splitlines() if " ERROR " in line)
-    # Growth is measured after a warm-up (the first minute loads models and fills caches).
-    warm = [s for s in samples if s[0] >= min(60.0, duration / 4)] or samples
+    # Growth is measured after a warm-up (the first minute of a run loads models and fills caches).
+    warm = [s for s in samples if s[0] >= 60.0] or samples
     first, last = warm[0], warm[-1]
     fps = [s[3] for s in warm if s[3] is not None]
     third = max(1, len(fps) // 3)
