@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -61,6 +61,8 @@ class _LaneWorld:
     scene: object
     barrier: SimProcess
     reader: SimProcess
+    last_document: tuple[str, ...] | None = None  # the MRZ lines last presented, for a replay
+    reader_lock: threading.Lock = field(default_factory=threading.Lock)  # the stage and a replay share it
 
 
 class DemoWorld:
@@ -84,6 +86,18 @@ class DemoWorld:
             world.barrier.close()
             world.reader.close()
 
+    def replay_document(self, lane_id: str) -> str:
+        """Present the lane's last document to its simulated reader again (the technician's reader
+        test); returns what was presented. Raises SimError with the reason it cannot."""
+        world = next((w for w in self._worlds if w.lane_id == lane_id), None)
+        if world is None:
+            raise SimError(f"lane {lane_id} has no simulated reader")
+        with world.reader_lock:
+            if world.last_document is None:
+                raise SimError("no document has been presented on this lane yet; wait for the first car")
+            world.reader.command("present " + " ".join(world.last_document))
+            return world.last_document[-1]
+
     def _stage(self, world: _LaneWorld) -> None:
         occupied: bool | None = None
         last = time.time()
@@ -95,7 +109,9 @@ class DemoWorld:
                     occupied = truth.loop_occupied
                     world.barrier.command(f"loop {'on' if occupied else 'off'}")
                 for _, lines in world.scene.document_presented(last, now):
-                    world.reader.command("present " + " ".join(lines))
+                    with world.reader_lock:
+                        world.reader.command("present " + " ".join(lines))
+                        world.last_document = tuple(lines)
             except SimError as exc:
                 # A simulator that died (Ctrl-C reaches the whole process group) is the demo's
                 # problem, not the lane's: the lane sees its device go offline.

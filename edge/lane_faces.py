@@ -21,7 +21,7 @@ from edge.faces.fusion import BestFrames, NoUsableFace, build_template, fuse
 from edge.faces.index import Gallery, build_gallery
 from edge.faces.observe import FaceObserver
 from edge.faces.stills import ImageError, decode_rgb, main_face, still_observer
-from edge.faces.types import FaceTemplate, SearchCandidate, VerificationResult
+from edge.faces.types import FaceObservation, FaceTemplate, SearchCandidate, VerificationResult
 from edge.faces.verification import verify
 from edge.watchlist.runtime import WatchlistRuntime
 from edge.watchlist.templates import load_faces
@@ -124,6 +124,12 @@ class LaneFaces:
     def results(self) -> tuple[VerificationResult | None, tuple[SearchCandidate, ...]]:
         with self._lock:
             return self._verification, self._candidates
+
+    def best_face(self) -> FaceObservation | None:
+        """The traveller's best face so far (the kiosk shows its chip and draws its box)."""
+        with self._lock:
+            kept = self._best.observations
+            return kept[0] if kept else None
 
 
 class LaneFacesFactory:

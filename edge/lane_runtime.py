@@ -24,7 +24,7 @@ import numpy as np
 from edge.capture import CameraReader, CameraStatus
 from edge.config import LaneConfig
 from edge.crossing import ActionRefused, ActionResult, Crossing, Decision, OfficerAction
-from edge.faces.types import SearchCandidate, VerificationResult
+from edge.faces.types import FaceObservation, SearchCandidate, VerificationResult
 from edge.history import CrossingHistory, PastCrossing
 from edge.lane import (
     BarrierOpened,
@@ -52,6 +52,7 @@ from hardware.reader import DocumentRead, ReaderEvent, RescanRequired
 log = logging.getLogger(__name__)
 
 CAMERA_ROLES = ("plate", "face")
+CROSSING_IMAGES = ("plate", "portrait", "face")  # plate crop, document portrait, best live face
 _PREVIEW_WIDTH = 640  # the kiosk shows cameras as tiles; full 720p would cost CPU and bandwidth for nothing
 _PREVIEW_QUALITY = 70
 _FRAME_WAIT_S = 0.5  # how long a worker waits for a new frame before it checks timeouts anyway
@@ -65,6 +66,7 @@ class TravellerFaces(Protocol):
     def offer(self, image: np.ndarray, at: float) -> bool: ...  # True when the results changed
     def set_portrait(self, portrait: bytes | None) -> None: ...
     def results(self) -> tuple[VerificationResult | None, tuple[SearchCandidate, ...]]: ...
+    def best_face(self) -> FaceObservation | None: ...
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,19 @@ def encode_jpeg(image: np.ndarray, width: int = _PREVIEW_WIDTH) -> bytes:
     return jpeg.tobytes()
 
 
+def preview_scale(image: np.ndarray) -> float:
+    """Frame pixels -> preview pixels, as encode_jpeg scales (the kiosk draws boxes on the preview)."""
+    return min(1.0, _PREVIEW_WIDTH / image.shape[1])
+
+
+def _reencode(image_bytes: bytes | None) -> bytes | None:
+    """A reader's portrait as JPEG whatever it came as (browsers do not all show JPEG 2000)."""
+    if not image_bytes:
+        return None
+    image = cv2.imdecode(np.frombuffer(image_bytes, np.uint8), cv2.IMREAD_COLOR)
+    return encode_jpeg(image, width=400) if image is not None else None
+
+
 def _hit_json(hit: WatchlistHit) -> dict:
     return {
         "list": hit.list_id, "reason": hit.record.reason, "action": hit.action.value, "match": hit.match.value,
@@ -139,7 +154,9 @@ class LaneRuntime:
         self._plate_reader = context.plate_reader(config) if context.plate_reader is not None else None
         self._crossing: Crossing | None = None
         self._hits: dict[str, tuple[WatchlistHit, ...]] = {}  # by source: plate, document, person
-        self._plate_crop: bytes | None = None
+        self._images: dict[str, bytes] = {}  # this crossing's CROSSING_IMAGES, as JPEG
+        self._face: FaceObservation | None = None  # its chip is encoded only when someone looks
+        self._boxes: dict[str, Any] = {}  # plate quad and face box, in preview pixels
         self._device_health: dict[str, DeviceHealth] = {}
         self._barrier: BarrierStatus | None = None
         self.cameras = {
@@ -215,6 +232,9 @@ class LaneRuntime:
             "decision": c.decision.to_json() if c.decision else None,
             "action": c.action.to_json() if c.action else None,
             "barrier_opened": c.barrier_opened,
+            "boxes": dict(self._boxes),
+            "images": {kind: kind in self._images or (kind == "face" and self._face is not None)
+                       for kind in CROSSING_IMAGES},
         }
 
     def preview(self, role: str) -> Preview | None:
@@ -231,10 +251,33 @@ class LaneRuntime:
             self._previews[role] = preview
         return preview
 
-    def plate_crop(self, crossing_id: str) -> bytes | None:
+    def crossing_image(self, crossing_id: str, kind: str) -> bytes | None:
+        """One of CROSSING_IMAGES of the current crossing as JPEG, or None."""
         with self._lock:
-            current = self._crossing is not None and self._crossing.crossing_id == crossing_id
-            return self._plate_crop if current else None
+            if self._crossing is None or self._crossing.crossing_id != crossing_id:
+                return None
+            if kind == "face" and self._face is not None and "face" not in self._images:
+                chip = cv2.cvtColor(self._face.chip, cv2.COLOR_RGB2BGR)
+                self._images["face"] = encode_jpeg(chip)
+            return self._images.get(kind)
+
+    def latest_frame(self, role: str) -> np.ndarray | None:
+        frame = self.cameras[role].latest()
+        return frame.image if frame is not None else None
+
+    def test_barrier(self, actor: str) -> None:
+        """A technician's test pulse; only while no vehicle is at the lane. Raises ActionRefused."""
+        with self._lock:
+            state = self._machine.snapshot.state
+            if state is not LaneState.IDLE:
+                raise ActionRefused(f"the lane is {state.value}: test the barrier only while the lane is idle")
+            barrier = self.devices.barrier
+            if barrier is None:
+                raise ActionRefused("this lane has no barrier wired to the service")
+            try:
+                barrier.open(reason="technician test pulse", actor=actor)  # the sink audits it first
+            except (OpenRefused, OpenFailed) as exc:
+                raise ActionRefused(f"the barrier did not open: {exc}") from exc
 
     def degraded(self) -> list[str]:
         """Every fault of this lane, in words; empty when all is well."""
@@ -280,16 +323,20 @@ class LaneRuntime:
             if self._crossing is not None:
                 self._close_crossing(self._crossing, snapshot)
             self._crossing = None
-            self._hits = {}
-            self._plate_crop = None
+            self._forget_images()
             if self._faces is not None:
                 self._faces.reset()
             return
         if self._crossing is None or self._crossing.crossing_id != cid:
             self._crossing = Crossing(cid, self.config, opened_at=snapshot.since)
-            self._hits = {}
-            self._plate_crop = None
+            self._forget_images()
             self._add_evidence(snapshot.since, staleness=self._staleness(), degraded=tuple(self.degraded()))
+
+    def _forget_images(self) -> None:
+        self._hits = {}
+        self._images = {}
+        self._face = None
+        self._boxes = {}
 
     def _close_crossing(self, crossing: Crossing, snapshot: LaneSnapshot) -> None:
         log.info("crossing closed: %s", snapshot.note, extra={"lane": self.config.id, "crossing": crossing.crossing_id})
@@ -432,6 +479,11 @@ class LaneRuntime:
                     hits["person"] = tuple(lookup.person(mrz.surname, mrz.given_names, dob=dob,
                                                          nationality=mrz.nationality, now=now))
                 faces: dict[str, Any] = {}
+                portrait = _reencode(event.portrait)
+                if portrait is not None:
+                    self._images["portrait"] = portrait
+                else:
+                    self._images.pop("portrait", None)
                 if self._faces is not None:
                     self._faces.set_portrait(event.portrait)
                     faces["face_verification"], faces["face_candidates"] = self._faces.results()
@@ -457,7 +509,8 @@ class LaneRuntime:
 
     def _announce(self, _snapshot: LaneSnapshot | None = None) -> None:
         self._changed.clear()
-        self._broadcaster.publish({"type": "lane", "lane": self.view().to_json()})
+        # "at": when it left the lane, so the kiosk's browser test can report push -> screen time.
+        self._broadcaster.publish({"type": "lane", "lane": self.view().to_json(), "at": time.time()})
 
     # -- camera workers ---------------------------------------------------------------------
 
@@ -494,8 +547,10 @@ class LaneRuntime:
         for plate in self._voter.add(reads, at):
             hits = self._context.lookup.plate(plate.text, now=at) if self._context.lookup is not None else []
             crop = encode_jpeg(plate.best_crop, width=400)
+            scale = preview_scale(image)
             with self._lock:
-                self._plate_crop = crop
+                self._images["plate"] = crop
+                self._boxes["plate"] = [[x * scale, y * scale] for x, y in plate.quad]
                 self._add_evidence(at, plate=plate, hits={"plate": tuple(hits)})
             log.info("plate %s (%.0f%%)", plate.text, 100 * plate.confidence,
                      extra={"lane": self.config.id, "crossing": self._machine.snapshot.crossing_id})
@@ -511,7 +566,9 @@ class LaneRuntime:
                 continue
             seq = frame.seq
             try:
-                if self._faces.offer(frame.image, frame.captured_at):
+                changed = self._faces.offer(frame.image, frame.captured_at)
+                changed = self._keep_best_face(preview_scale(frame.image)) or changed
+                if changed:
                     verification, candidates = self._faces.results()
                     with self._lock:
                         self._add_evidence(frame.captured_at, face_verification=verification,
@@ -519,3 +576,17 @@ class LaneRuntime:
                     self._announce()
             except Exception:
                 log.exception("face frame %d could not be processed", frame.seq, extra={"lane": self.config.id})
+
+    def _keep_best_face(self, scale: float) -> bool:
+        """Follow the traveller's best face (its box for the kiosk); True when it changed."""
+        assert self._faces is not None
+        with self._lock:  # under the lane lock, so a reset for the next crossing cannot slip in between
+            best = self._faces.best_face()
+            if best is None or best is self._face or self._crossing is None:
+                return False
+            self._face = best
+            self._images.pop("face", None)
+            box = best.box
+            self._boxes["face"] = {"left": box.left * scale, "top": box.top * scale,
+                                   "width": box.width * scale, "height": box.height * scale}
+            return True

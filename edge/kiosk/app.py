@@ -21,11 +21,13 @@ from edge.crossing import ActionKind, ActionRefused, ActionResult, OfficerAction
 from edge.history import PastCrossing
 from edge.kiosk.auth.model import Role, User
 from edge.kiosk.auth.web import Auth
-from edge.lane_runtime import CAMERA_ROLES, LaneView, Preview
+from edge.kiosk.technician_routes import TechnicianBackend, technician_router
+from edge.lane_runtime import CAMERA_ROLES, CROSSING_IMAGES, LaneView, Preview
 
 STATIC = Path(__file__).resolve().parent / "static"
 _STREAM_POLL_S = 0.04  # how often an MJPEG stream looks for a newer frame (faster than any camera here)
 _BOUNDARY = "frame"
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
 class ActionRequest(BaseModel):
@@ -37,10 +39,11 @@ class ActionRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class KioskBackend(Protocol):
+class KioskBackend(TechnicianBackend, Protocol):
     def lane_views(self) -> list[LaneView]: ...
     def act(self, action: OfficerAction) -> ActionResult: ...
-    def plate_crop(self, lane_id: str, crossing_id: str) -> bytes | None: ...
+    def crossing_image(self, lane_id: str, crossing_id: str, kind: str) -> bytes | None: ...
+    def status(self) -> dict: ...
     def history(self, text: str, limit: int) -> list[PastCrossing]: ...
     def preview(self, lane_id: str, role: str) -> Preview | None: ...
     def subscribe(self) -> asyncio.Queue[dict]: ...
@@ -63,9 +66,15 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
         if role not in CAMERA_ROLES:
             raise HTTPException(404, f"no camera {role!r}; cameras are {', '.join(CAMERA_ROLES)}")
 
+    app.include_router(technician_router(backend, auth, _known_camera))
+
     @app.get("/", include_in_schema=False)
     def officer_page() -> FileResponse:
-        return FileResponse(STATIC / "index.html")
+        return FileResponse(STATIC / "index.html", headers=_NO_STORE)
+
+    @app.get("/technician", include_in_schema=False)
+    def technician_page() -> FileResponse:
+        return FileResponse(STATIC / "technician.html", headers=_NO_STORE)
 
     @app.get("/healthz", summary="the process is alive and serving")
     def healthz() -> dict:
@@ -98,12 +107,20 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
             raise HTTPException(409, str(exc)) from None
         return {"action": result.action.to_json(), "barrier_opened": result.open_barrier}
 
-    @app.get("/api/lanes/{lane_id}/crossings/{crossing_id}/plate.jpg", summary="the best crop of the crossing's plate")
-    def plate_crop(lane_id: str, crossing_id: str, _user: Annotated[User, Depends(auth.current_user)]) -> Response:
-        crop = backend.plate_crop(lane_id, crossing_id)
-        if crop is None:
-            raise HTTPException(404, "no plate crop for this crossing")
-        return Response(crop, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    @app.get("/api/lanes/{lane_id}/crossings/{crossing_id}/{kind}.jpg",
+             summary="the current crossing's plate crop, document portrait or best live face")
+    def crossing_image(lane_id: str, crossing_id: str, kind: str,
+                       _user: Annotated[User, Depends(auth.current_user)]) -> Response:
+        if kind not in CROSSING_IMAGES:
+            raise HTTPException(404, f"no image {kind!r}; a crossing has {', '.join(CROSSING_IMAGES)}")
+        image = backend.crossing_image(lane_id, crossing_id, kind)
+        if image is None:
+            raise HTTPException(404, f"no {kind} image for this crossing (yet)")
+        return Response(image, media_type="image/jpeg", headers=_NO_STORE)
+
+    @app.get("/api/status", summary="crossing-wide state: the watchlist copy's freshness")
+    def status(_user: Annotated[User, Depends(auth.current_user)]) -> dict:
+        return backend.status()
 
     @app.get("/api/history", summary="recent crossings, newest first, searchable by plate or document number")
     def history(_user: Annotated[User, Depends(auth.current_user)], q: Annotated[str, Query(max_length=40)] = "",
@@ -116,7 +133,7 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
         preview = await asyncio.to_thread(backend.preview, lane_id, role)
         if preview is None:
             raise HTTPException(503, "no frame from this camera yet")
-        return Response(preview.jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+        return Response(preview.jpeg, media_type="image/jpeg", headers=_NO_STORE)
 
     @app.get("/api/lanes/{lane_id}/cameras/{role}/stream", summary="the camera as an MJPEG stream")
     async def camera_stream(lane_id: str, role: str) -> StreamingResponse:
@@ -133,7 +150,7 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
                 await asyncio.sleep(_STREAM_POLL_S)
 
         media_type = f"multipart/x-mixed-replace; boundary={_BOUNDARY}"
-        return StreamingResponse(parts(), media_type=media_type, headers={"Cache-Control": "no-store"})
+        return StreamingResponse(parts(), media_type=media_type, headers=_NO_STORE)
 
     @app.websocket("/ws")
     async def feed(socket: WebSocket) -> None:
