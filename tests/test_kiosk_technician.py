@@ -1,0 +1,103 @@
+"""The technician's page in Debian's chromium on the real demo crossing: camera numbers measured
+on live frames, a plate ROI drawn with the mouse (recorded, with the command that writes it),
+and device tests that reach the simulated devices, each on the audit record with the user's name."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.kiosk_browser import demo_config, keep_screenshot, log_in
+
+DEMO_WAIT_S = 40
+
+
+def _audit(state: Path) -> list[dict]:
+    return [json.loads(line) for line in (state / "audit" / "audit.jsonl").read_text().splitlines() if line]
+
+
+def _until_done(page: Page, button: str, done: str, wait_for: str | None = None) -> str:
+    """Press `button` until the result says `done` (a refusal, e.g. a car at the lane, means: later)."""
+    result = page.locator("#device-result")
+    deadline = time.monotonic() + DEMO_WAIT_S
+    while time.monotonic() < deadline:
+        if wait_for is not None:
+            expect(page.locator("#lane-state")).to_have_text(wait_for, timeout=DEMO_WAIT_S * 1000)
+        page.locator(button).click()
+        expect(result).not_to_have_text("testing…", timeout=20000)
+        text = result.inner_text()
+        if done in text:
+            return text
+        assert text.startswith("Not done: "), text  # refused in words, and tried again later
+        time.sleep(1)
+    raise AssertionError(f"{button} never did {done!r} within {DEMO_WAIT_S} s")
+
+
+def test_technician_measures_draws_an_roi_and_tests_the_devices(tmp_path, start_service, page):
+    config = demo_config(tmp_path)
+    running = start_service(config)
+    running.wait_until("/healthz")
+    log_in(page, running.url, "tech", "tech", path="/technician")
+    plate = page.locator(".tech-camera[data-role=plate]")
+    face = page.locator(".tech-camera[data-role=face]")
+
+    # Numbers from the newest frames: focus and exposure on both cameras, sizes in pixels.
+    expect(plate.locator(".focus")).to_have_text(re.compile(r"^\d+\.\d \(higher is sharper"), timeout=30000)
+    expect(plate.locator(".exposure")).to_contain_text("mean grey")
+    expect(face.locator(".focus")).to_have_text(re.compile(r"^\d+\.\d "), timeout=30000)
+    expect(face.locator(".size")).to_have_text(re.compile(r"px \(need 90|no face in view"))
+    expect(plate.locator(".size")).to_have_text(re.compile(r"px high \(need 15|no plate characters in view"))
+
+    # Draw the ROI over the middle of the plate camera: a 640-px preview of a 1280x720 frame.
+    canvas = plate.locator("canvas.overlay")
+    box = canvas.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.9, steps=5)
+    page.mouse.up()
+    page.locator("#roi-save").click()
+    command = page.locator("#roi-command")
+    expect(command).to_contain_text("edge calibrate roi --lane lane-1 --corners")
+    line = next(text for text in command.inner_text().splitlines() if text.startswith("edge calibrate roi"))
+    x0, y0, x1, _, _, y1, _, _ = (int(v) for v in re.findall(r"\d+", line.split("--corners")[1])[:8])
+    assert abs(x0 - 320) <= 4 and abs(y0 - 360) <= 4 and abs(x1 - 960) <= 4 and abs(y1 - 648) <= 4, line
+    # The command is real: as a dry run against this crossing's config it says what it would write.
+    dry = subprocess.run([sys.executable, "-m", "edge", *line.split()[1:], "--config", str(config), "--dry-run"],
+                         capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0, dry.stderr
+    assert f"roi = {{ x = {x0}, y = {y0}, width = {x1 - x0}, height = {y1 - y0} }}" in dry.stdout, dry.stdout
+
+    # Device tests: the reader presents the last passport again (after the first car), and the
+    # barrier pulses open while the lane is idle; refusals in between are shown in words.
+    _until_done(page, "#test-reader", "presented to the reader again")
+    _until_done(page, "#test-barrier", "the barrier was pulsed open", wait_for="idle")
+    expect(page.locator("#barrier-state")).to_have_attribute("data-arm", "up", timeout=10000)
+    keep_screenshot(page, tmp_path / "technician.png", "/tmp/kiosk-technician.png")
+
+    records = _audit(tmp_path / "state")
+    roi = [r for r in records if r["kind"] == "config_change" and r["payload"].get("event") == "plate roi proposed"]
+    assert roi and roi[0]["actor"] == "tech (technician)" and roi[0]["payload"]["command"] == line
+    pulses = [r for r in records
+              if r["kind"] == "barrier_command" and r["payload"]["reason"] == "technician test pulse"]
+    assert pulses and pulses[0]["actor"] == "tech (technician)"
+    tests = {(r["payload"]["device"], r["payload"]["event"]) for r in records if r["kind"] == "device_test"}
+    assert {("reader", "requested"), ("barrier", "requested")} <= tests
+
+
+def test_an_officer_may_not_use_the_technician_routes(service, page):
+    service.wait_until("/healthz")
+    log_in(page, service.url, "officer", "officer")
+    answers = page.evaluate("""async () => {
+        const pulse = await window.edgeAuth.send('/api/lanes/lane-1/devices/barrier/test');
+        const roi = await window.edgeAuth.send('/api/lanes/lane-1/roi', {body: {x: 0, y: 0, width: 64, height: 64}});
+        const check = await fetch('/api/lanes/lane-1/cameras/plate/check');
+        return [pulse.status, (await pulse.json()).detail, roi.status, check.status];
+    }""")
+    assert answers == [403, "officer (officer) may not do this: it needs a technician", 403, 403]
