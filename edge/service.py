@@ -136,6 +136,8 @@ class Checkpoint:
             if device == "barrier":
                 self.lanes[lane_id].test_barrier(actor)
                 done = "the barrier was pulsed open; it closes by itself"
+            elif self.lanes[lane_id].devices.reader is None:
+                raise ActionRefused("this lane has no document reader wired to the service")
             elif self.replay_document is None:
                 raise ActionRefused("this lane's reader is real hardware: place the document on the reader again")
             else:

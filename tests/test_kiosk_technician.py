@@ -101,3 +101,36 @@ def test_an_officer_may_not_use_the_technician_routes(service, page):
         return [pulse.status, (await pulse.json()).detail, roi.status, check.status];
     }""")
     assert answers == [403, "officer (officer) may not do this: it needs a technician", 403, 403]
+
+
+def test_bad_requests_and_missing_devices_are_refused_in_words(service, page, tmp_path):
+    service.wait_until("/readyz", 200)  # still-image cameras, no barrier or reader wired
+    log_in(page, service.url, "tech", "tech", path="/technician")
+    answers = page.evaluate("""async () => {
+        const send = async (url, body) => {
+            const r = await window.edgeAuth.send(url, body === undefined ? {} : {body});
+            const detail = (await r.json()).detail;
+            return [r.status, typeof detail === 'string' ? detail : detail[0].loc.at(-1)];
+        };
+        return [
+            await send('/api/lanes/lane-1/devices/barrier/test'),
+            await send('/api/lanes/lane-1/devices/reader/test'),
+            await send('/api/lanes/lane-1/devices/door/test'),
+            await send('/api/lanes/lane-9/devices/barrier/test'),
+            await send('/api/lanes/lane-1/roi', {x: 10, y: 10, width: 5, height: 50}),
+        ];
+    }""")
+    assert answers == [
+        [409, "this lane has no barrier wired to the service"],
+        [409, "this lane has no document reader wired to the service"],
+        [422, "device"],
+        [404, "no lane 'lane-9'"],
+        [422, "width"],
+    ]
+    # The page shows what it measured on the still frames (no plate, no face in a grey image).
+    expect(page.locator(".tech-camera[data-role=plate] .size")).to_have_text("no plate characters in view",
+                                                                             timeout=30000)
+    records = _audit(tmp_path / "state")
+    refused = [r for r in records if r["kind"] == "device_test" and r["payload"]["event"] == "refused"]
+    assert [(r["payload"]["device"], r["actor"]) for r in refused] == [("barrier", "tech (technician)"),
+                                                                        ("reader", "tech (technician)")]
