@@ -39,7 +39,7 @@ from edge.lane import (
 from edge.lane_devices import DeviceCallbacks, LaneDevices
 from edge.plates.pipeline import PlateReader
 from edge.plates.reads import PlateRead
-from edge.plates.voting import PlateVoter, VotingPolicy
+from edge.plates.voting import PlateVoter, VotingPolicy, vote
 from edge.presence import PresenceDetector
 from edge.pubsub import Broadcaster
 from edge.recorder import Recorder
@@ -137,6 +137,7 @@ def _plate_json(plate: PlateRead) -> dict:
     return {
         "text": plate.text, "region": plate.region, "confidence": plate.confidence,
         "char_confidences": list(plate.char_confidences), "frames": plate.frames,
+        "first_seen": plate.first_seen, "last_seen": plate.last_seen,
         "runner_ups": [{"text": r.text, "share": r.share} for r in plate.runner_ups],
     }
 
@@ -376,8 +377,9 @@ class LaneRuntime:
 
     def _evidence_complete(self, crossing: Crossing) -> bool:
         e, policy = crossing.evidence, self.config.policy
+        voted = e.plate is not None and e.plate.frames >= self.config.plates.voting.min_frames
         return (
-            (e.plate is not None or not policy.require_plate)
+            (voted or not policy.require_plate)
             and (e.document is not None or e.document_rescan is not None or not policy.require_document)
             and (e.face_verification is not None or not policy.require_face_match)
         )
@@ -544,7 +546,12 @@ class LaneRuntime:
         if reader is None:
             return
         reads = reader.read_frame(image, timestamp=at)
-        for plate in self._voter.add(reads, at):
+        announced = self._voter.add(reads, at)
+        if not announced and reads and self._crossing is not None and self._crossing.evidence.plate is None:
+            # The vote needs several frames; until then the officer sees this frame's best read,
+            # marked provisional (one frame), and the decision counts it as such.
+            announced = [vote([max(reads, key=lambda read: read.confidence)])]
+        for plate in announced:
             hits = self._context.lookup.plate(plate.text, now=at) if self._context.lookup is not None else []
             crop = encode_jpeg(plate.best_crop, width=400)
             scale = preview_scale(image)
