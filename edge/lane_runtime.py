@@ -181,6 +181,7 @@ class LaneRuntime:
         ]
         self.frames_processed = 0
         self.decisions: dict[str, int] = {}  # by outcome, for metrics
+        self.reads: dict[str, int] = {"plate": 0, "document": 0, "face": 0}  # reads that reached a crossing
         self.heartbeat: Callable[[str], None] | None = None  # the service's watchdog
 
     # -- life cycle -------------------------------------------------------------------------
@@ -473,6 +474,7 @@ class LaneRuntime:
             if isinstance(event, RescanRequired):
                 self._add_evidence(now, document_rescan=event.reason)
             elif isinstance(event, DocumentRead):
+                self.reads["document"] += 1
                 mrz = event.mrz
                 hits: dict[str, tuple[WatchlistHit, ...]] = {}
                 if lookup is not None:
@@ -552,6 +554,7 @@ class LaneRuntime:
             # marked provisional (one frame), and the decision counts it as such.
             announced = [vote([max(reads, key=lambda read: read.confidence)])]
         for plate in announced:
+            self.reads["plate"] += 1
             hits = self._context.lookup.plate(plate.text, now=at) if self._context.lookup is not None else []
             crop = encode_jpeg(plate.best_crop, width=400)
             scale = preview_scale(image)
@@ -574,6 +577,8 @@ class LaneRuntime:
             seq = frame.seq
             try:
                 changed = self._faces.offer(frame.image, frame.captured_at)
+                if changed:
+                    self.reads["face"] += 1  # a new or better fused face template
                 changed = self._keep_best_face(preview_scale(frame.image)) or changed
                 if changed:
                     verification, candidates = self._faces.results()

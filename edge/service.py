@@ -176,9 +176,15 @@ class Checkpoint:
         return (not not_live, "\n".join(not_live) or "ready")
 
     def metrics(self) -> str:
-        cameras = [status for view in self.lane_views() for status in view.cameras.values()]
+        views = self.lane_views()
+        cameras = [status for view in views for status in view.cameras.values()]
         decisions = [({"lane": lane_id, "outcome": outcome}, count)
                      for lane_id, lane in self.lanes.items() for outcome, count in lane.decisions.items()]
+        devices = [({"device": d["device"], "state": state}, float(d["state"] == state))
+                   for view in views for d in view.devices for state in ("online", "degraded", "offline")]
+        reads = [({"lane": lane_id, "reader": reader}, count)
+                 for lane_id, lane in self.lanes.items() for reader, count in lane.reads.items()]
+        stale = self.watchlist.staleness()
         return render([
             Family("edge_camera_fps", "Frames per second delivered by each camera.", "gauge",
                    [({"camera": c.camera_id}, c.fps) for c in cameras]),
@@ -187,6 +193,14 @@ class Checkpoint:
             Family("edge_lane_frames_total", "Plate-camera frames processed by the lane.", "counter",
                    [({"lane": lane_id}, lane.frames_processed) for lane_id, lane in self.lanes.items()]),
             Family("edge_decisions_total", "Decision revisions made, by outcome.", "counter", decisions),
+            Family("edge_reads_total", "Reads that reached a crossing, by reader (plate, document, face).",
+                   "counter", reads),
+            Family("edge_device_state", "1 for the state each serial device is in.", "gauge", devices),
+            Family("edge_watchlist_age_seconds", "Age of the oldest applied watchlist (since the authority "
+                   "created it); absent before the first sync.", "gauge",
+                   [({}, stale.oldest_age_s)] if stale.oldest_age_s is not None else []),
+            Family("edge_watchlist_stale", "1 while the watchlist copy is older than its max age.", "gauge",
+                   [({"policy": stale.policy.value}, float(stale.stale))]),
             Family("edge_audit_records", "Records in the audit log.", "gauge", [({}, self.audit.head.seq)]),
             *outbox_families(self.outbox, self.publisher),
         ])
