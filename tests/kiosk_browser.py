@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -30,3 +31,9 @@ def keep_screenshot(page: Page, path: Path, copy_to: str) -> None:
     """A full-page screenshot in the test's tmp dir, and a copy where a person can look at it."""
     page.screenshot(path=str(path), full_page=True)
     shutil.copyfile(path, copy_to)
+
+
+def audit_records(state_dir: Path) -> list[dict]:
+    """Every record of the service's audit log, oldest first."""
+    lines = (state_dir / "audit" / "audit.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines if line]

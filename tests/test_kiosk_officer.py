@@ -6,23 +6,44 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import dataclass
 
 from playwright.sync_api import Page, expect
 
-from tests.kiosk_browser import demo_config, keep_screenshot, log_in
+from tests.kiosk_browser import audit_records, demo_config, keep_screenshot, log_in
 
+SELECTED = re.compile(r"\bselected\b")  # the lane the keys act on (it may be degraded too)
 DEMO_WAIT_S = 45  # a demo car arrives every ~20 s per lane; two lanes give several chances
 
 
-def _lanes(page: Page, url: str) -> dict[str, dict]:
-    response = page.request.get(f"{url}/api/lanes")
-    assert response.ok, response.text()
-    return {lane["lane_id"]: lane for lane in response.json()}
+@dataclass(frozen=True)
+class Acted:
+    lane_id: str
+    crossing_id: str
+    outcome: str
+    document_number: str  # "—" when no document was read
 
 
-def _act_on_the_first_decision(page: Page, url: str) -> tuple[str, dict]:
+# Every lane state and barrier arm position each lane's panel shows, however briefly (a car may
+# pass in a second or two): recorded by watching the page's DOM, reset per lane before acting.
+_WATCH = """() => {
+    window.seen = {};
+    for (const lane of document.querySelectorAll('section.lane')) {
+        const id = lane.dataset.lane;
+        window.seen[id] = {states: new Set(), arms: new Set()};
+        const record = () => {
+            window.seen[id].states.add(lane.querySelector('.lane-state').dataset.state);
+            window.seen[id].arms.add(lane.querySelector('.device[data-device=barrier]').dataset.arm);
+        };
+        new MutationObserver(record).observe(lane, {subtree: true, attributes: true, childList: true,
+                                                    characterData: true});
+    }
+}"""
+
+
+def _act_on_the_first_decision(page: Page) -> Acted:
     """Wait for a decision the officer may act on and act on it by keyboard: Enter confirms a CLEAR;
-    anything else is overridden with a reason (O, the dialog). Returns the lane and its crossing.
+    anything else is overridden with a reason (O, the dialog). Returns what the card showed.
     A decision that changes under the officer (409) or a car that leaves first means: next car."""
     deadline = time.monotonic() + DEMO_WAIT_S
     lanes = page.locator("section.lane")
@@ -33,8 +54,11 @@ def _act_on_the_first_decision(page: Page, url: str) -> tuple[str, dict]:
         index = [lanes.nth(i).get_attribute("data-lane") for i in range(lanes.count())].index(lane_id)
         lane = lanes.nth(index)
         outcome = lane.locator(".outcome").get_attribute("data-outcome")
+        acted = Acted(lane_id, lane.locator(".card").get_attribute("data-crossing") or "", outcome or "",
+                      lane.locator(".doc-number").inner_text())
         page.keyboard.press(str(index + 1))  # select the lane
-        expect(lane).to_have_class("lane selected")
+        expect(lane).to_have_class(SELECTED)
+        page.evaluate("id => { window.seen[id].states.clear(); window.seen[id].arms.clear(); }", lane_id)
         if outcome == "CLEAR":
             page.keyboard.press("Enter")
         else:
@@ -50,7 +74,7 @@ def _act_on_the_first_decision(page: Page, url: str) -> tuple[str, dict]:
         except AssertionError:
             continue  # the key came after the decision was gone: nothing was sent
         if "recorded" in message.inner_text():
-            return lane_id, _lanes(page, url)[lane_id]["crossing"] or {}
+            return acted
         # Refused (the decision changed, or the car left): the words are on screen; try the next one.
     raise AssertionError(f"no crossing could be acted on within {DEMO_WAIT_S} s")
 
@@ -63,16 +87,18 @@ def test_officer_acts_on_a_demo_crossing_and_the_barrier_opens(tmp_path, start_s
     expect(page.locator("#user")).to_have_text("officer (officer)")
     expect(page.locator("section.lane")).to_have_count(2)
 
-    lane_id, crossing = _act_on_the_first_decision(page, running.url)
-    lane = page.locator(f"section.lane[data-lane='{lane_id}']")
-    # The barrier simulator opened: the lane passes and the barrier reports its arm up.
-    expect(lane.locator(".lane-state")).to_have_text("Passing", timeout=10000)
-    expect(lane.locator(".device[data-device=barrier]")).to_have_attribute("data-arm", "up", timeout=10000)
-    assert crossing["barrier_opened"] is True
-    assert crossing["action"]["actor"] == "officer" and crossing["action"]["role"] == "officer"
-    assert crossing["action"]["kind"] == ("confirm" if crossing["decision"]["outcome"] == "CLEAR" else "override")
-    expect(lane.locator(".action-message")).to_contain_text("by officer")
-    expect(lane.locator(".actions button:enabled")).to_have_count(0)  # acted on: nothing more to press
+    page.evaluate(_WATCH)
+    acted = _act_on_the_first_decision(page)
+    # The barrier simulator opened: the lane went to passing and the barrier reported its arm up.
+    page.wait_for_function("id => window.seen[id].states.has('passing') && window.seen[id].arms.has('up')",
+                           arg=acted.lane_id, timeout=15000)
+    # On record with the officer's name: the action, then the barrier command it caused.
+    records = [r for r in audit_records(tmp_path / "state") if r["crossing_id"] == acted.crossing_id]
+    action = next(r for r in records if r["kind"] == "officer_action")
+    assert action["actor"] == "officer (officer)"
+    assert action["payload"]["kind"] == ("confirm" if acted.outcome == "CLEAR" else "override")
+    command = next(r for r in records if r["kind"] == "barrier_command")
+    assert command["actor"] == "officer (officer)" and records.index(action) < records.index(command)
     keep_screenshot(page, tmp_path / "officer.png", "/tmp/kiosk-officer.png")
 
     # Reported, not asserted (same machine, same clock): from the decision's evidence time, and from
@@ -87,8 +113,8 @@ def test_officer_acts_on_a_demo_crossing_and_the_barrier_opens(tmp_path, start_s
     print(json.dumps(report))
 
     # The crossing goes into the history once the car has gone; "/" searches it by document number.
-    number = (crossing.get("document") or {}).get("document_number")
-    if number:
+    number = acted.document_number
+    if number != "—":
         page.keyboard.press("/")
         expect(page.locator("#history-search")).to_be_focused()
         page.keyboard.type(number)
@@ -123,10 +149,10 @@ def test_lane_keys_and_a_technician_who_may_not_decide(service, page):
     lanes = page.locator("section.lane")
     expect(lanes).to_have_count(2)
     page.keyboard.press("2")
-    expect(lanes.nth(1)).to_have_class("lane selected")
-    expect(lanes.nth(0)).to_have_class("lane")
+    expect(lanes.nth(1)).to_have_class(SELECTED)
+    expect(lanes.nth(0)).not_to_have_class(SELECTED)
     page.keyboard.press("1")
-    expect(lanes.nth(0)).to_have_class("lane selected")
+    expect(lanes.nth(0)).to_have_class(SELECTED)
     # No crossing at these lanes (a still image): no card, and the history says so.
     expect(lanes.nth(0).locator(".card")).to_be_hidden()
     expect(page.locator("#history-note")).to_have_text("last 0")

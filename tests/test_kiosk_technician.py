@@ -4,22 +4,16 @@ and device tests that reach the simulated devices, each on the audit record with
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.kiosk_browser import demo_config, keep_screenshot, log_in
+from tests.kiosk_browser import audit_records, demo_config, keep_screenshot, log_in
 
 DEMO_WAIT_S = 40
-
-
-def _audit(state: Path) -> list[dict]:
-    return [json.loads(line) for line in (state / "audit" / "audit.jsonl").read_text().splitlines() if line]
 
 
 def _until_done(page: Page, button: str, done: str, wait_for: str | None = None) -> str:
@@ -81,7 +75,7 @@ def test_technician_measures_draws_an_roi_and_tests_the_devices(tmp_path, start_
     expect(page.locator("#barrier-state")).to_have_attribute("data-arm", "up", timeout=10000)
     keep_screenshot(page, tmp_path / "technician.png", "/tmp/kiosk-technician.png")
 
-    records = _audit(tmp_path / "state")
+    records = audit_records(tmp_path / "state")
     roi = [r for r in records if r["kind"] == "config_change" and r["payload"].get("event") == "plate roi proposed"]
     assert roi and roi[0]["actor"] == "tech (technician)" and roi[0]["payload"]["command"] == line
     pulses = [r for r in records
@@ -130,7 +124,7 @@ def test_bad_requests_and_missing_devices_are_refused_in_words(service, page, tm
     # The page shows what it measured on the still frames (no plate, no face in a grey image).
     expect(page.locator(".tech-camera[data-role=plate] .size")).to_have_text("no plate characters in view",
                                                                              timeout=30000)
-    records = _audit(tmp_path / "state")
+    records = audit_records(tmp_path / "state")
     refused = [r for r in records if r["kind"] == "device_test" and r["payload"]["event"] == "refused"]
     assert [(r["payload"]["device"], r["actor"]) for r in refused] == [("barrier", "tech (technician)"),
                                                                         ("reader", "tech (technician)")]

@@ -216,7 +216,7 @@ function connect(delay = 500) {
   ws.onopen = () => { connection.dataset.state = "live"; connection.textContent = "live"; delay = 500; };
   ws.onmessage = (msg) => {
     const data = JSON.parse(msg.data);
-    if (data.type === "hello") data.lanes.forEach(render);
+    if (data.type === "hello") data.lanes.forEach((lane) => render(lane));
     else if (data.type === "lane") render(data.lane, data.at);
   };
   ws.onclose = () => {
