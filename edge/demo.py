@@ -86,9 +86,9 @@ class DemoWorld:
             world.barrier.close()
             world.reader.close()
 
-    def replay_document(self, lane_id: str) -> str:
+    def replay_document(self, lane_id: str) -> None:
         """Present the lane's last document to its simulated reader again (the technician's reader
-        test); returns what was presented. Raises SimError with the reason it cannot."""
+        test). Raises SimError with the reason it cannot."""
         world = next((w for w in self._worlds if w.lane_id == lane_id), None)
         if world is None:
             raise SimError(f"lane {lane_id} has no simulated reader")
@@ -96,7 +96,6 @@ class DemoWorld:
             if world.last_document is None:
                 raise SimError("no document has been presented on this lane yet; wait for the first car")
             world.reader.command("present " + " ".join(world.last_document))
-            return world.last_document[-1]
 
     def _stage(self, world: _LaneWorld) -> None:
         occupied: bool | None = None

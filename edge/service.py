@@ -77,7 +77,7 @@ class Checkpoint:
         self.lanes = {lane.id: LaneRuntime(lane, context, broadcaster) for lane in config.lanes}
         self.camera_checks = CameraCheck(config.calibration, config.faces)
         # The demo's simulated readers can present a document again; a real reader needs a person.
-        self.replay_document: Callable[[str], str] | None = None
+        self.replay_document: Callable[[str], None] | None = None
 
     def start(self) -> None:
         # Which configuration the lanes ran with is part of the record.
@@ -142,9 +142,10 @@ class Checkpoint:
                 raise ActionRefused("this lane's reader is real hardware: place the document on the reader again")
             else:
                 try:
-                    done = f"document {self.replay_document(lane_id)} presented to the reader again"
+                    self.replay_document(lane_id)
                 except SimError as exc:
                     raise ActionRefused(str(exc)) from exc
+                done = "the lane's last document was presented to the reader again"
         except ActionRefused as exc:
             self.audit.append(DEVICE_TEST, actor=actor, lane=lane_id,
                               payload={"device": device, "event": "refused", "reason": str(exc)})
@@ -239,7 +240,7 @@ async def serve(config: EdgeConfig) -> None:
 
 
 async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop,
-                 replay_document: Callable[[str], str] | None) -> None:
+                 replay_document: Callable[[str], None] | None) -> None:
     crossing = Checkpoint(config, Broadcaster(loop))
     crossing.replay_document = replay_document
     closing = asyncio.Event()
