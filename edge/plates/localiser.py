@@ -8,6 +8,7 @@ keeps the ones that read as a plate of the lane's region, which is the real test
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -42,7 +43,7 @@ def clip_roi(shape: tuple[int, ...], roi: Roi | None) -> Roi:
     return x0, y0, x1 - x0, y1 - y0
 
 
-def _overlap(a: TextLine, b: TextLine) -> float:
+def overlap(a: TextLine, b: TextLine) -> float:
     ax0, ay0, ax1, ay1 = a.bounds
     bx0, by0, bx1, by1 = b.bounds
     iw = max(0.0, min(ax1, bx1) - max(ax0, bx0))
@@ -60,18 +61,33 @@ class PlateLocaliser:
 
     def candidates(self, gray: np.ndarray, roi: Roi | None = None) -> list[TextLine]:
         """Plate-like text rows in frame coordinates, best first, one per place."""
+        found = [line for scale in self.settings.scales for line in self._rows_at(gray, roi, scale)]
+        return _distinct_places(main_lines(sorted(found, key=lambda line: line.score, reverse=True)), [])
+
+    def coarse_to_fine(self, gray: np.ndarray, roi: Roi | None = None) -> Iterator[list[TextLine]]:
+        """The rows of each scale, coarsest (biggest plates) first, best first, one per place.
+
+        A caller that finds its plate among the coarse rows stops before the finest scale, which
+        costs the most (a full-resolution pass). Places may repeat across scales.
+        """
+        for scale in sorted(self.settings.scales):
+            yield _distinct_places(main_lines(self._rows_at(gray, roi, scale)), [])
+
+    def _rows_at(self, gray: np.ndarray, roi: Roi | None, scale: float) -> list[TextLine]:
+        """Plate-like rows found at one scale, in frame coordinates, best first."""
         x0, y0, w, h = clip_roi(gray.shape, roi)
         view = gray[y0:y0 + h, x0:x0 + w]
-        found: list[TextLine] = []
-        for scale in self.settings.scales:
-            size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            image = view if scale == 1.0 else cv2.resize(view, size, interpolation=cv2.INTER_AREA)
-            for line in find_lines(image, self._search):
-                if (len(line.glyphs) <= self.settings.max_glyphs
-                        and line.right - line.left <= self.settings.max_length * line.height):
-                    found.append(line.scaled(1.0 / scale, (x0, y0)))
-        kept: list[TextLine] = []
-        for line in main_lines(sorted(found, key=lambda line: line.score, reverse=True)):
-            if all(_overlap(line, other) < 0.5 for other in kept):
-                kept.append(line)
-        return kept
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        image = view if scale == 1.0 else cv2.resize(view, size, interpolation=cv2.INTER_AREA)
+        return [line.scaled(1.0 / scale, (x0, y0)) for line in find_lines(image, self._search)
+                if len(line.glyphs) <= self.settings.max_glyphs
+                and line.right - line.left <= self.settings.max_length * line.height]
+
+
+def _distinct_places(lines: list[TextLine], seen: list[TextLine]) -> list[TextLine]:
+    """`lines` in order, without those lying on a line kept before (or in `seen`)."""
+    kept: list[TextLine] = []
+    for line in lines:
+        if all(overlap(line, other) < 0.5 for other in seen + kept):
+            kept.append(line)
+    return kept

@@ -11,13 +11,15 @@ import numpy as np
 from edge.config import PlatesConfig
 from edge.plates.formats import BUILTIN_REGIONS, Decoded, RegionFormat, read_plate, read_two_line_plate
 from edge.plates.lines import LineSearch, TextLine, cut_line, extend_ends, find_lines, line_below, main_lines
-from edge.plates.localiser import LocaliserSettings, PlateLocaliser, Roi
+from edge.plates.localiser import LocaliserSettings, PlateLocaliser, Roi, overlap
 from edge.plates.ocr import LINE_HEIGHT, PlateRecogniser, shared_recogniser
 from edge.plates.reads import FrameRead, as_quad
 
 # Plate crops are brought to this height before their glyph rows are searched.
 _CROP_HEIGHT = 100
 _CROP_SEARCH = LineSearch(min_glyph_height=20, max_glyph_height=95, min_glyphs=2)
+# Rows of a crop that are read (best first): the registration is nearly always among the first two.
+_CROP_ROWS = 2
 
 
 @dataclass(frozen=True)
@@ -77,15 +79,19 @@ class PlateReader:
     def read_frame(self, image: np.ndarray, timestamp: float = 0.0) -> list[FrameRead]:
         """Plates read in a whole frame (inside the ROI when one is set), most confident first."""
         gray = grey(image)
-        rows = self._localiser.candidates(gray, self.settings.roi)
         reads = []
-        for line in rows[: self.settings.candidates]:
-            read = self._read_line(gray, line, rows, self._regions, timestamp)
-            if read is not None:
-                reads.append(read)
-                # Rows come best first; a sure read of one ends the search (each read costs ~5-20 ms).
-                if read.confidence >= self.settings.sure_confidence:
-                    break
+        done: list[TextLine] = []
+        # Big plates first: a sure read of one ends the search before the costly fine scales.
+        for rows in self._localiser.coarse_to_fine(gray, self.settings.roi):
+            fresh = [line for line in rows if all(overlap(line, seen) < 0.5 for seen in done)]
+            for line in fresh[: self.settings.candidates]:
+                done.append(line)
+                read = self._read_line(gray, line, rows, self._regions, timestamp)
+                if read is not None:
+                    reads.append(read)
+                    # Rows come best first; a sure read of one ends the search (each read costs ~5-20 ms).
+                    if read.confidence >= self.settings.sure_confidence:
+                        return self._distinct(reads)
         return self._distinct(reads)
 
     def read_crop(self, image: np.ndarray, region: str | None = None) -> FrameRead | None:
@@ -96,7 +102,15 @@ class PlateReader:
         resized = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         regions = self._regions if region is None else [self._region(region)]
         rows = main_lines(find_lines(resized, _CROP_SEARCH))
-        reads = [r for line in rows[:2] if (r := self._read_line(resized, line, rows, regions, 0.0))]
+        reads = []
+        for line in rows[:_CROP_ROWS]:
+            # A crop is one plate: its registration may run across the whole width even where the
+            # row search found only part of it, so the row is also read from edge to edge.
+            across = max(line.left, size[0] - line.right) / line.height
+            for margin in dict.fromkeys((self.settings.margin, max(self.settings.margin, across))):
+                read = self._read_line(resized, line, rows, regions, 0.0, margin)
+                if read is not None:
+                    reads.append(read)
         if not reads:
             return None
         best = max(reads, key=lambda r: r.confidence)
@@ -111,13 +125,14 @@ class PlateReader:
             raise ValueError(f"unknown plate region {code!r}") from None
 
     def _read_line(self, gray: np.ndarray, line: TextLine, rows: list[TextLine], regions: list[RegionFormat],
-                   timestamp: float) -> FrameRead | None:
+                   timestamp: float, margin: float | None = None) -> FrameRead | None:
         line = extend_ends(gray, line)
-        crop = cut_line(gray, line, LINE_HEIGHT, self.settings.stretch, margin_x=self.settings.margin)
+        margin = self.settings.margin if margin is None else margin
+        crop = cut_line(gray, line, LINE_HEIGHT, self.settings.stretch, margin_x=margin)
         probs = self._recogniser.probabilities(crop)
         second = line_below(line, rows) if any(r.two_line_patterns for r in regions) else None
         below = None if second is None else self._recogniser.probabilities(
-            cut_line(gray, second, LINE_HEIGHT, self.settings.stretch, margin_x=self.settings.margin))
+            cut_line(gray, second, LINE_HEIGHT, self.settings.stretch, margin_x=margin))
         best: tuple[Decoded, RegionFormat, bool] | None = None
         for region in regions:
             # A plate with a second line of the same size under it is a two-line plate where the
