@@ -152,7 +152,7 @@ def test_a_change_without_a_session_is_401(server):
             response = client.post(path)
             assert response.status_code == 401, path
             assert response.json()["detail"] == "log in first"
-        assert client.get("/api/lanes").status_code == 200  # reading needs no session here
+        assert client.get("/api/lanes").status_code == 200  # this test server leaves reads open
 
 
 def test_a_change_without_the_right_csrf_token_is_403(server):

@@ -49,7 +49,8 @@ def _pending_crossing(client: httpx.Client) -> dict:
 
 def test_officer_acts_on_a_decision_the_barrier_opens_and_the_audit_shows_it_in_order(demo):
     service, state = demo
-    with httpx.Client(base_url=service.url, timeout=30) as client:
+    with httpx.Client(base_url=service.url, timeout=30) as client, httpx.Client(base_url=service.url) as stranger:
+        csrf = _login(client)
         lane = _pending_crossing(client)
         crossing = lane["crossing"]
         decision = crossing["decision"]
@@ -58,8 +59,7 @@ def test_officer_acts_on_a_decision_the_barrier_opens_and_the_audit_shows_it_in_
         if decision["outcome"] != "CLEAR":
             body = {"kind": "override", "revision": decision["revision"], "reason": "checked by hand in the test"}
 
-        assert client.post(path, json=body).status_code == 401, "no session, no action"
-        csrf = _login(client)
+        assert stranger.post(path, json=body).status_code == 401, "no session, no action"
         stale = client.post(path, json={**body, "revision": decision["revision"] + 50}, headers={"X-CSRF-Token": csrf})
         assert stale.status_code == 409 and "changed" in stale.json()["detail"]
         acted = client.post(path, json=body, headers={"X-CSRF-Token": csrf})

@@ -4,26 +4,40 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import cv2
+import httpx
 import numpy as np
+import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+
+
+@contextmanager
+def _officer(service) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=service.url, timeout=20) as client:
+        response = client.post("/api/login", json={"username": "officer", "password": "officer"})
+        assert response.status_code == 200, response.text
+        yield client
 
 
 def test_service_serves_lanes_cameras_health_and_stops_cleanly(service):
     service.wait_until("/healthz")
     service.wait_until("/readyz", 200)  # every camera live
-    lanes = json.loads(service.get("/api/lanes")[1])
-    assert [lane["lane_id"] for lane in lanes] == ["lane-1", "lane-2"]
-    assert all(lane["snapshot"]["state"] == "idle" for lane in lanes)
-    assert {cam["state"] for lane in lanes for cam in lane["cameras"].values()} == {"live"}
+    with _officer(service) as client:
+        lanes = client.get("/api/lanes").json()
+        assert [lane["lane_id"] for lane in lanes] == ["lane-1", "lane-2"]
+        assert all(lane["snapshot"]["state"] == "idle" for lane in lanes)
+        assert {cam["state"] for lane in lanes for cam in lane["cameras"].values()} == {"live"}
 
-    code, jpeg = service.get("/api/lanes/lane-1/cameras/face.jpg")
-    assert code == 200
-    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-    assert image.shape == (360, 640, 3)
-    assert service.get("/api/lanes/lane-9/cameras/face.jpg")[0] == 404
-    assert service.get("/api/lanes/lane-1/cameras/roof.jpg")[0] == 404
+        snapshot = client.get("/api/lanes/lane-1/cameras/face.jpg")
+        assert snapshot.status_code == 200
+        image = cv2.imdecode(np.frombuffer(snapshot.content, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape == (360, 640, 3)
+        assert client.get("/api/lanes/lane-9/cameras/face.jpg").status_code == 404
+        assert client.get("/api/lanes/lane-1/cameras/roof.jpg").status_code == 404
 
     metrics = service.get("/metrics")[1].decode()
     assert 'edge_camera_live{camera="lane-2/plate"} 1' in metrics
@@ -34,11 +48,22 @@ def test_service_serves_lanes_cameras_health_and_stops_cleanly(service):
     assert "stopped cleanly" in service.log()
 
 
+def test_lanes_cameras_and_the_feed_need_a_session(service):
+    """They show faces, names and document numbers: only health, readiness and metrics are open."""
+    service.wait_until("/readyz", 200)
+    for path in ("/api/lanes", "/api/lanes/lane-1/cameras/face.jpg", "/api/lanes/lane-1/cameras/face/stream"):
+        assert service.get(path)[0] == 401, path
+    with connect(f"ws://127.0.0.1:{service.port}/ws") as ws, pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 1008
+
+
 def test_websocket_greets_with_every_lane_then_streams_updates(service):
     service.wait_until("/readyz", 200)
-
+    with _officer(service) as client:
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
     # The sync client: Playwright's session-wide browser keeps an event loop running in this thread.
-    with connect(f"ws://127.0.0.1:{service.port}/ws") as ws:
+    with connect(f"ws://127.0.0.1:{service.port}/ws", additional_headers={"Cookie": cookie}) as ws:
         hello = json.loads(ws.recv(timeout=10))
     assert hello["type"] == "hello"
     assert [lane["lane_id"] for lane in hello["lanes"]] == ["lane-1", "lane-2"]
@@ -46,13 +71,13 @@ def test_websocket_greets_with_every_lane_then_streams_updates(service):
 
 def test_mjpeg_stream_delivers_jpeg_parts(service):
     service.wait_until("/readyz", 200)
-    import urllib.request
-
-    with urllib.request.urlopen(f"{service.url}/api/lanes/lane-2/cameras/plate/stream", timeout=10) as stream:
+    with _officer(service) as client, client.stream("GET", "/api/lanes/lane-2/cameras/plate/stream") as stream:
         assert stream.headers["Content-Type"].startswith("multipart/x-mixed-replace")
         data = b""
-        while data.count(b"\xff\xd9") < 2:
-            data += stream.read1(65536)
+        for chunk in stream.iter_bytes():
+            data += chunk
+            if data.count(b"\xff\xd9") >= 2:
+                break
     assert data.startswith(b"--frame\r\nContent-Type: image/jpeg")
 
 

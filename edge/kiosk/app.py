@@ -89,8 +89,12 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
     def metrics() -> str:
         return backend.metrics()
 
+    # Lanes, cameras and the feed show travellers' faces, names and document numbers: they need a
+    # session like everything else except health and metrics.
+    Viewer = Annotated[User, Depends(auth.current_user)]
+
     @app.get("/api/lanes", summary="every lane with its state and camera states")
-    def lanes() -> list[dict]:
+    def lanes(_user: Viewer) -> list[dict]:
         return [view.to_json() for view in backend.lane_views()]
 
     @app.post("/api/lanes/{lane_id}/crossings/{crossing_id}/actions",
@@ -128,7 +132,7 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
         return [past.to_json() for past in backend.history(q, limit)]
 
     @app.get("/api/lanes/{lane_id}/cameras/{role}.jpg", summary="the newest frame of a camera, as a small JPEG")
-    async def camera_snapshot(lane_id: str, role: str) -> Response:
+    async def camera_snapshot(lane_id: str, role: str, _user: Viewer) -> Response:
         _known_camera(lane_id, role)
         preview = await asyncio.to_thread(backend.preview, lane_id, role)
         if preview is None:
@@ -136,7 +140,7 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
         return Response(preview.jpeg, media_type="image/jpeg", headers=_NO_STORE)
 
     @app.get("/api/lanes/{lane_id}/cameras/{role}/stream", summary="the camera as an MJPEG stream")
-    async def camera_stream(lane_id: str, role: str) -> StreamingResponse:
+    async def camera_stream(lane_id: str, role: str, _user: Viewer) -> StreamingResponse:
         _known_camera(lane_id, role)
 
         async def parts() -> AsyncIterator[bytes]:
@@ -157,6 +161,9 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
         """Lane updates as they happen. A (re)connecting page first gets every lane's current state,
         so nothing is lost across a reconnect or a server restart."""
         await socket.accept()
+        if auth.user_of(socket) is None:
+            await socket.close(code=1008, reason="log in first")  # policy violation: no session
+            return
         queue = backend.subscribe()
         closed = asyncio.ensure_future(closing.wait())
         try:

@@ -219,7 +219,11 @@ function connect(delay = 500) {
     if (data.type === "hello") data.lanes.forEach((lane) => render(lane));
     else if (data.type === "lane") render(data.lane, data.at);
   };
-  ws.onclose = () => {
+  ws.onclose = (event) => {
+    if (event.code === 1008) {
+      window.edgeAuth.toLogin();  // the session ended: the feed needs a login like everything else
+      return;
+    }
     connection.dataset.state = "lost";
     connection.textContent = "connection lost — retrying";
     // Camera streams die with the server; re-point them so they resume when it is back.
