@@ -209,6 +209,8 @@ def _barrier_spoiled(rig: _Rig, rng: random.Random, kind: str) -> _Outcome:
 
 
 def _barrier_stuck(rig: _Rig, rng: random.Random) -> _Outcome:
+    # From down, so the arm passes half-way (where it sticks) right after the pulse.
+    _until(rig.barrier.poll, lambda: rig.barrier.status.arm is ArmState.DOWN)
     mark = len(rig.barrier_health.changes)
     rig.barrier_sim.command("fault stuck")
     opens = _try_open(rig)
@@ -236,6 +238,7 @@ def _barrier_unplug(rig: _Rig, rng: random.Random, mid_open: bool) -> _Outcome:
 def _reader_fault(rig: _Rig, rng: random.Random, kind: str) -> _Outcome:
     framing = rng.choice(FRAMINGS)
     sim, reader, health = rig.readers[framing]
+    _until(lambda: reader.poll(0.02), lambda: reader.health.state is DeviceState.ONLINE)
     mark = len(health.changes)
     events: list[ReaderEvent] = []
     replugged = None
@@ -271,8 +274,11 @@ def _reader_fault(rig: _Rig, rng: random.Random, kind: str) -> _Outcome:
 
 def _run_one(rig: _Rig, rng: random.Random, fault: str) -> _Outcome:
     device, kind = fault.split("-", 1)
+    # Each fault starts from a device that is online: a fault must show as a change, and a device
+    # still degraded by an earlier hiccup (a late answer on a busy machine) would hide it.
     if device == "reader":
         return _reader_fault(rig, rng, kind)
+    _barrier_online(rig)
     if kind == "stuck":
         return _barrier_stuck(rig, rng)
     if kind.startswith("unplug"):
