@@ -206,6 +206,14 @@ def find_lines(gray: np.ndarray, search: LineSearch) -> list[TextLine]:
 _MIN_REGISTRATION = 4
 
 
+def level_band(width: float, centre_y: float, height: float) -> TextLine:
+    """A level line of glyph height `height` across an image `width` px wide: where to read when
+    the row search found no row (its two end "glyphs" are one pixel wide markers of the span)."""
+    top = round(centre_y - height / 2)
+    glyphs = ((0, top, 1, round(height)), (max(1, round(width) - 1), top, 1, round(height)))
+    return TextLine(glyphs, float(height), 0.0, float(centre_y), True)
+
+
 def _secondary_to(small: TextLine, big: TextLine) -> bool:
     """Whether `small` is lettering beside `big`'s characters: a state name, slogan or dealer line."""
     if big.height < 1.4 * small.height or len(big.glyphs) < _MIN_REGISTRATION:

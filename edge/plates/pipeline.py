@@ -10,7 +10,16 @@ import numpy as np
 
 from edge.config import PlatesConfig
 from edge.plates.formats import BUILTIN_REGIONS, Decoded, RegionFormat, read_plate, read_two_line_plate
-from edge.plates.lines import LineSearch, TextLine, cut_line, extend_ends, find_lines, line_below, main_lines
+from edge.plates.lines import (
+    LineSearch,
+    TextLine,
+    cut_line,
+    extend_ends,
+    find_lines,
+    level_band,
+    line_below,
+    main_lines,
+)
 from edge.plates.localiser import LocaliserSettings, PlateLocaliser, Roi, overlap
 from edge.plates.ocr import LINE_HEIGHT, PlateRecogniser, shared_recogniser
 from edge.plates.reads import FrameRead, as_quad
@@ -20,6 +29,9 @@ _CROP_HEIGHT = 100
 _CROP_SEARCH = LineSearch(min_glyph_height=20, max_glyph_height=95, min_glyphs=2)
 # Rows of a crop that are read (best first): the registration is nearly always among the first two.
 _CROP_ROWS = 2
+# Where a plate's registration sits when no row is found, in crop heights (US, EU and Mercosul plates).
+_CROP_BAND_CENTRE = 0.55
+_CROP_BAND_HEIGHT = 0.45
 
 
 @dataclass(frozen=True)
@@ -101,7 +113,10 @@ class PlateReader:
         size = (max(1, round(gray.shape[1] * scale)), _CROP_HEIGHT)
         resized = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         regions = self._regions if region is None else [self._region(region)]
-        rows = main_lines(find_lines(resized, _CROP_SEARCH))
+        rows = main_lines(find_lines(resized, _CROP_SEARCH)) or [
+            # No row found (touching characters, busy art): the registration is the plate's
+            # middle band, about 45% of its height.
+            level_band(size[0], _CROP_BAND_CENTRE * _CROP_HEIGHT, _CROP_BAND_HEIGHT * _CROP_HEIGHT)]
         reads = []
         for line in rows[:_CROP_ROWS]:
             # A crop is one plate: its registration may run across the whole width even where the
@@ -113,7 +128,9 @@ class PlateReader:
                     reads.append(read)
         if not reads:
             return None
-        best = max(reads, key=lambda r: r.confidence)
+        # The reading that explains the most characters confidently: a clean read of part of the
+        # registration must not beat a read of all of it.
+        best = max(reads, key=lambda r: sum(r.char_confidences))
         corners = np.array(best.quad, dtype=np.float32) / scale
         return FrameRead(best.text, best.region, best.confidence, best.char_confidences, as_quad(corners),
                          best.timestamp, best.crop)
