@@ -6,9 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config/edge.toml
 
-# Debian packages: what the product needs at run time, and what the tests add (a real browser,
+# Debian packages: what the product needs at run time (a compiler and headers: hnswlib builds from
+# source), and what the tests add (a real browser,
 # a real MQTT broker, socat for serial pty pairs).
-RUN_DEBS := python3-venv fonts-dejavu-core
+RUN_DEBS := python3-venv python3-dev g++ fonts-dejavu-core
 TEST_DEBS := $(RUN_DEBS) chromium mosquitto socat systemd
 
 .PHONY: run test lint lock models debs-run debs-test clean

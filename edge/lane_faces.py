@@ -21,7 +21,7 @@ from edge.faces.fusion import BestFrames, NoUsableFace, build_template, fuse
 from edge.faces.index import Gallery, build_gallery
 from edge.faces.observe import FaceObserver
 from edge.faces.stills import ImageError, decode_rgb, main_face, still_observer
-from edge.faces.types import FaceObservation, FaceTemplate, SearchCandidate, VerificationResult
+from edge.faces.types import Box, FaceObservation, FaceTemplate, SearchCandidate, VerificationResult
 from edge.faces.verification import verify
 from edge.watchlist.runtime import WatchlistRuntime
 from edge.watchlist.templates import load_faces
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 # Faces fused before the first result: enough to out-vote one bad frame, few enough to answer
 # while the driver is still at the window.
 _FIRST_RESULT_AFTER = 3
+_FALLBACK_EVERY = 10
 
 
 class SharedGallery:
@@ -76,6 +77,8 @@ class LaneFaces:
             self._portrait: FaceTemplate | None = None
             self._verification: VerificationResult | None = None
             self._candidates: tuple[SearchCandidate, ...] = ()
+            self._near: Box | None = None  # the face's box in the previous frame
+            self._empty = 0  # frames in a row without a face
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -99,13 +102,20 @@ class LaneFaces:
 
     def offer(self, image: np.ndarray, at: float) -> bool:
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        faces = self._observer.observe(rgb, expect_face=True, frame_time=at)
+        # Look first where the face was; the slow CNN fallback only on every _FALLBACK_EVERY-th
+        # empty frame (it costs over a second here, and the next frames are as good a chance).
+        faces = self._observer.observe(rgb, expect_face=self._empty % _FALLBACK_EVERY == _FALLBACK_EVERY - 1,
+                                       frame_time=at, near=self._near)
         if not faces:
+            self._empty += 1
+            self._near = None
             return False
+        self._empty = 0
+        self._near = faces[0].box
         with self._lock:
             self._best.offer(faces[0])
             kept = self._best.observations
-            # Re-fuse only when the kept set grew or improved: encoding costs ~25 ms a face.
+            # Re-fuse only when the kept set grew: encoding costs ~150 ms a face here (mirrored, no BLAS).
             if len(kept) < _FIRST_RESULT_AFTER or len(kept) == self._fused_count == self._config.best_frames:
                 return False
             self._fused_count = len(kept)
