@@ -91,8 +91,13 @@ def _rss_mb() -> float:
 
 
 def _crop_region(region: str, default: str) -> str:
-    """A crop's label region as a format code: US state codes (`ca`) map to `us-ca` when known."""
-    for code in (region, f"us-{region}"):
+    """A crop's label region as a format code; the bench's region otherwise.
+
+    Under a US bench region the labels are state codes: `ca` is California (`us-ca`) and `de`
+    Delaware, which has no built-in format (so the bench's region), never Germany.
+    """
+    us = default == "us" or default.startswith("us-")
+    for code in (f"us-{region}",) if us else (region,):
         if code in BUILTIN_REGIONS and code not in ("any", "us", "eu"):
             return code
     return default
