@@ -81,3 +81,13 @@ def test_alpr_command_prints_reads_as_json(tmp_path: Path, capsys: pytest.Captur
     assert line["reads"][0]["text"] == "AB1234"
     assert len(line["reads"][0]["char_confidences"]) == 6
     assert "missing.png" in captured.err
+
+
+def test_bench_reads_us_crop_labels_as_states(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `de` under a US bench is Delaware (all-digit plates), not Germany's letters-first format.
+    folder = tmp_path / "crops"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "d.png"), crop_of(draw_plate("508736")))
+    (folder / "labels.csv").write_text("d.png,de,508736\n")
+    assert main(["bench", "alpr", str(folder), "--region", "us"]) == 0
+    assert _last_json(capsys)["exact"] == 1
