@@ -80,6 +80,9 @@ class PlateRecogniser:
         # The pipeline runs several lanes side by side; each read uses few cores on purpose.
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Idle threads sleep instead of spinning: on two cores shared with other lanes (and the
+        # kiosk), spinning doubled the CPU time of a read without making it faster.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(verified_bytes(entry), options, providers=["CPUExecutionProvider"])
         self._fold = _fold_matrix(entry.characters)
 

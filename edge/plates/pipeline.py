@@ -39,8 +39,9 @@ class ReaderSettings:
     # Region formats tried on every plate; the best reading among them wins.
     regions: tuple[str, ...] = ("any",)
     roi: Roi | None = None
-    # Candidate rows read per frame (each costs one recogniser run, about 5 ms).
-    candidates: int = 4
+    # Candidate rows read per frame (each costs one recogniser run, 10-30 ms), at most half of
+    # them at one scale, so that rows of big shapes at a coarse scale leave room for small plates.
+    candidates: int = 6
     # Plate fonts are narrower than the recogniser's training text; widening helps it.
     stretch: float = 1.3
     # Context read beside a row's ends, in glyph heights: a character the row search missed at an
@@ -96,7 +97,8 @@ class PlateReader:
         # Big plates first: a sure read of one ends the search before the costly fine scales.
         for rows in self._localiser.coarse_to_fine(gray, self.settings.roi):
             fresh = [line for line in rows if all(overlap(line, seen) < 0.5 for seen in done)]
-            for line in fresh[: self.settings.candidates]:
+            per_scale = (self.settings.candidates + 1) // 2
+            for line in fresh[: min(per_scale, self.settings.candidates - len(done))]:
                 done.append(line)
                 read = self._read_line(gray, line, rows, self._regions, timestamp)
                 if read is not None:
