@@ -231,8 +231,8 @@ class PlatesConfig(StrictModel):
     # Built-in codes (any, us, us-ca, ..., eu, de, fr, ..., br) or codes defined in `formats`.
     regions: list[str] = Field(default=["any"], min_length=1)
     formats: list[PlateFormatConfig] = []
-    # Candidate rows read per frame: each costs one recogniser run.
-    candidates: int = Field(default=3, ge=1, le=12)
+    # Candidate rows read per frame: each costs one recogniser run (at most half of them per scale).
+    candidates: int = Field(default=6, ge=1, le=12)
     min_confidence: float = Field(default=0.2, ge=0, le=1)
     voting: PlateVotingConfig = PlateVotingConfig()
 
