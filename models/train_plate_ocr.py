@@ -185,6 +185,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cache", type=Path, help="keep the computed features here (npz) and reuse them")
     parser.add_argument("--output", type=Path, default=SEQUENCE_WEIGHTS)
+    parser.add_argument("--init", type=Path, help="start from these sequence weights instead of english_g2's")
     args = parser.parse_args()
     check_fonts()
     torch.manual_seed(SEED)
@@ -200,7 +201,7 @@ def main() -> None:
         if args.cache:
             np.savez(args.cache, items=np.array(items, dtype=object), check=np.array(check, dtype=object))
     print(f"{len(items)} lines, {len(check)} check lines, features in {time.time() - started:.0f} s", flush=True)
-    model = load_recogniser(sequence=None)  # english_g2 as released: the initialisation
+    model = load_recogniser(sequence=args.init)  # english_g2 as released, unless continuing a run
     train(model, items, check, args.epochs, args.batch, args.lr, args.output)
     print(f"done after {time.time() - started:.0f} s", flush=True)
 
