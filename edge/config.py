@@ -142,7 +142,7 @@ class SerialLinkConfig(StrictModel):
     write_timeout_s: float = Field(default=1.0, gt=0, le=30)
     # Reconnect back-off after an unplug or I/O error; the cap bounds recovery time after a replug.
     reconnect_initial_s: float = Field(default=0.2, gt=0, le=60)
-    reconnect_max_s: float = Field(default=1.0, gt=0, le=600)
+    reconnect_max_s: float = Field(default=0.5, gt=0, le=600)
     # Good exchanges in a row before a degraded device counts as online again.
     recover_after: int = Field(default=3, ge=1, le=100)
 
