@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from edge.config import PlatesConfig
-from edge.plates.formats import ALPHABET, BUILTIN_REGIONS, RegionFormat, read_plate
+from edge.plates.formats import ALPHABET, BUILTIN_REGIONS, LOOKALIKE_WEIGHT, RegionFormat, read_plate
 from edge.plates.pipeline import region_formats
 
 
@@ -51,7 +51,8 @@ def test_lookalike_probabilities_add_up_in_the_confidence() -> None:
     decoded = read_plate(recogniser_output(seen), region)
     assert decoded is not None
     assert decoded.text == "152"
-    assert decoded.char_confidences[1] == pytest.approx(0.95, abs=1e-3)
+    # The look-alike counts, at a discount: the network did see S rather than 5.
+    assert decoded.char_confidences[1] == pytest.approx(0.35 + LOOKALIKE_WEIGHT * 0.6, abs=1e-3)
     assert decoded.confidence == pytest.approx(min(decoded.char_confidences))
 
 
@@ -88,6 +89,14 @@ def test_length_limits_cut_the_least_confident_characters() -> None:
     assert decoded is not None
     assert decoded.text == "ABC123"
     assert read_plate(recogniser_output(sure("A")), BUILTIN_REGIONS["us"]) is None
+
+
+def test_of_two_patterns_the_one_agreeing_with_what_was_seen_wins() -> None:
+    # `WA56660` fits LLDDDDD as seen, and LLLLDDD only with 5 -> S and 6 -> G swapped.
+    region = RegionFormat("xx", "Two formats", ("LLLLDDD", "LLDDDDD"), free=False)
+    decoded = read_plate(recogniser_output(sure("WA56660")), region)
+    assert decoded is not None
+    assert decoded.text == "WA56660"
 
 
 def test_region_matches_its_patterns() -> None:

@@ -131,6 +131,12 @@ class Decoded:
         return float(min(self.char_confidences)) if self.char_confidences else 0.0
 
 
+# How much a look-alike counts for the character a position needs. Less than the character
+# itself: when the network clearly saw `5`, a pattern that needs `S` there pays for it, so of two
+# patterns the one that agrees with what was seen wins; a strict format still gets its `S`.
+LOOKALIKE_WEIGHT = 0.5
+
+
 def _emission_matrix(kind: str, letters: str) -> np.ndarray:
     """37 x 36: how the recogniser's classes add up to each output character in a position of `kind`.
 
@@ -143,9 +149,9 @@ def _emission_matrix(kind: str, letters: str) -> np.ndarray:
         matrix[1 + ALPHABET.index(char), ALPHABET.index(char)] = 1.0
     for letter, digit in LOOKALIKES.items():
         if kind == "D":
-            matrix[1 + ALPHABET.index(letter), ALPHABET.index(digit)] = 1.0
+            matrix[1 + ALPHABET.index(letter), ALPHABET.index(digit)] = LOOKALIKE_WEIGHT
         elif kind == "L" and letter in letters:
-            matrix[1 + ALPHABET.index(digit), ALPHABET.index(letter)] = 1.0
+            matrix[1 + ALPHABET.index(digit), ALPHABET.index(letter)] = LOOKALIKE_WEIGHT
     return matrix
 
 
@@ -202,8 +208,9 @@ def _read_line(probs: np.ndarray, patterns: list[str], region: RegionFormat,
 # A reading that needs a character the recogniser all but ruled out everywhere is no reading.
 _INVENTED = 0.01
 # A pattern reading is preferred to a free one unless it is this much less likely (log units):
-# positions resolve look-alikes, so a plate that fits the format is the better explanation.
-PATTERN_PREFERENCE = np.log(4.0)
+# positions resolve look-alikes, so a plate that fits the format is the better explanation (even
+# when two look-alikes had to be swapped for it, each at LOOKALIKE_WEIGHT on each of its ~2 steps).
+PATTERN_PREFERENCE = np.log(20.0)
 
 
 def read_plate(probs: np.ndarray, region: RegionFormat) -> Decoded | None:
