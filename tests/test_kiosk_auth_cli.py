@@ -19,8 +19,10 @@ PASSWORD = "correct-horse-1"
 
 def _config(tmp_path: Path, demo: bool = False) -> Path:
     text = DEFAULT_CONFIG.read_text().replace('state_dir = "../var/demo"', f'state_dir = "{tmp_path / "state"}"')
-    if demo:
-        text += "\n[kiosk.auth]\ndemo_accounts = true\n"
+    assert "auth.demo_accounts = true" in text, "the demo config enables demo accounts"
+    if not demo:
+        # A real crossing's config: the same file with demo accounts off.
+        text = text.replace("auth.demo_accounts = true", "auth.demo_accounts = false")
     path = tmp_path / "edge.toml"
     path.write_text(text)
     return path
