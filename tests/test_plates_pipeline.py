@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from edge.plates.formats import RegionFormat
-from edge.plates.pipeline import PlateReader, ReaderSettings
+from edge.plates.localiser import PlateLocaliser
+from edge.plates.pipeline import PlateReader, ReaderSettings, grey
 from edge.plates.voting import PlateVoter, VotingPolicy
 from tests.plate_images import background, crop_of, draw_plate, draw_two_line_plate, place
 
@@ -125,3 +126,11 @@ def test_single_line_regions_do_not_join_two_lines() -> None:
     frame = place(background(np.random.default_rng(22)), draw_two_line_plate("KXR", "4527"), (640, 450), 160)
     reads = PlateReader(ReaderSettings(regions=("tt",)), formats=FORMATS).read_frame(frame)
     assert "KXR4527" not in [r.text for r in reads]
+
+
+def test_a_big_plate_is_found_at_the_coarsest_scale_first() -> None:
+    # A plate close to the camera (characters ~75 px high) needs no full-resolution pass.
+    frame = place(background(np.random.default_rng(23)), draw_plate("GQ1290"), (640, 400), 520)
+    first = next(PlateLocaliser().coarse_to_fine(grey(frame)))
+    assert any(abs((line.left + line.right) / 2 - 640) < 60 and abs(line.intercept + line.slope * 640 - 400) < 60
+               and line.height > 50 for line in first)
