@@ -50,6 +50,9 @@ class ReaderSettings:
     # Reads below this confidence are not reported; one above `sure_confidence` stops the search.
     min_confidence: float = 0.2
     sure_confidence: float = 0.9
+    # The same for a region without personalised plates: a read that fits its strict format is
+    # already good evidence (a look-alike resolved by the format counts at half confidence).
+    sure_strict_confidence: float = 0.45
     localiser: LocaliserSettings = field(default_factory=LocaliserSettings)
 
 
@@ -104,7 +107,7 @@ class PlateReader:
                 if read is not None:
                     reads.append(read)
                     # Rows come best first; a sure read of one ends the search (each read costs ~5-20 ms).
-                    if read.confidence >= self.settings.sure_confidence:
+                    if read.confidence >= self._sure_for(read.region):
                         return self._distinct(reads)
         return self._distinct(reads)
 
@@ -136,6 +139,10 @@ class PlateReader:
         corners = np.array(best.quad, dtype=np.float32) / scale
         return FrameRead(best.text, best.region, best.confidence, best.char_confidences, as_quad(corners),
                          best.timestamp, best.crop)
+
+    def _sure_for(self, code: str) -> float:
+        strict = not self._formats[code].free
+        return self.settings.sure_strict_confidence if strict else self.settings.sure_confidence
 
     def _region(self, code: str) -> RegionFormat:
         try:
