@@ -51,20 +51,27 @@ def test_officer_acts_on_a_decision_the_barrier_opens_and_the_audit_shows_it_in_
     service, state = demo
     with httpx.Client(base_url=service.url, timeout=30) as client, httpx.Client(base_url=service.url) as stranger:
         csrf = _login(client)
-        lane = _pending_crossing(client)
-        crossing = lane["crossing"]
-        decision = crossing["decision"]
-        path = f"/api/lanes/{lane['lane_id']}/crossings/{crossing['crossing_id']}/actions"
-        body = {"kind": "confirm", "revision": decision["revision"]}
-        if decision["outcome"] != "CLEAR":
-            body = {"kind": "override", "revision": decision["revision"], "reason": "checked by hand in the test"}
-
-        assert stranger.post(path, json=body).status_code == 401, "no session, no action"
-        stale = client.post(path, json={**body, "revision": decision["revision"] + 50}, headers={"X-CSRF-Token": csrf})
-        assert stale.status_code == 409 and "changed" in stale.json()["detail"]
-        acted = client.post(path, json=body, headers={"X-CSRF-Token": csrf})
-        if acted.status_code == 409 and "no longer" in acted.json()["detail"]:
-            pytest.fail(f"the vehicle left before the action landed: {acted.text}")
+        deadline = time.monotonic() + DEADLINE_S
+        while True:
+            # A demo car leaves on its schedule: if it goes before the action lands, take the next one.
+            assert time.monotonic() < deadline, "no crossing could be acted on in time"
+            lane = _pending_crossing(client)
+            crossing = lane["crossing"]
+            decision = crossing["decision"]
+            path = f"/api/lanes/{lane['lane_id']}/crossings/{crossing['crossing_id']}/actions"
+            body = {"kind": "confirm", "revision": decision["revision"]}
+            if decision["outcome"] != "CLEAR":
+                body = {"kind": "override", "revision": decision["revision"], "reason": "checked by hand in the test"}
+            assert stranger.post(path, json=body).status_code == 401, "no session, no action"
+            stale = client.post(path, json={**body, "revision": decision["revision"] + 50},
+                                headers={"X-CSRF-Token": csrf})
+            assert stale.status_code == 409, stale.text
+            if "changed" not in stale.json()["detail"]:
+                continue  # gone already ("no longer at the lane")
+            acted = client.post(path, json=body, headers={"X-CSRF-Token": csrf})
+            if acted.status_code == 409:
+                continue  # gone, or a new revision arrived, between the two requests
+            break
         assert acted.status_code == 200, acted.text
         assert acted.json()["barrier_opened"] is True
         again = client.post(path, json=body, headers={"X-CSRF-Token": csrf})
