@@ -106,7 +106,7 @@ class PlateReader:
                 read = self._read_line(gray, line, rows, self._regions, timestamp)
                 if read is not None:
                     reads.append(read)
-                    # Rows come best first; a sure read of one ends the search (each read costs ~5-20 ms).
+                    # Rows come best first; a sure read of one ends the search (each read costs 10-35 ms).
                     if read.confidence >= self._sure_for(read.region):
                         return self._distinct(reads)
         return self._distinct(reads)
