@@ -138,7 +138,9 @@ class LinesDecoder:
             self._lines.clear()
 
 
-class StxDecoder:
+class _BufferedDecoder:
+    """What the block and binary decoders share: a byte buffer that may hold a partial frame."""
+
     def __init__(self, max_frame_bytes: int):
         self._max = max_frame_bytes
         self._buf = bytearray()
@@ -149,6 +151,8 @@ class StxDecoder:
     def reset(self) -> None:
         self._buf.clear()
 
+
+class StxDecoder(_BufferedDecoder):
     def feed(self, data: bytes) -> tuple[list[ReaderFrame], list[str]]:
         self._buf += data
         frames: list[ReaderFrame] = []
@@ -204,18 +208,8 @@ class StxDecoder:
         return end + 2, ReaderFrame(_split_text(text), portrait), None
 
 
-class LengthPrefixedDecoder:
+class LengthPrefixedDecoder(_BufferedDecoder):
     _HEADER = len(SYNC) + 4
-
-    def __init__(self, max_frame_bytes: int):
-        self._max = max_frame_bytes
-        self._buf = bytearray()
-
-    def has_partial(self) -> bool:
-        return bool(self._buf)
-
-    def reset(self) -> None:
-        self._buf.clear()
 
     def feed(self, data: bytes) -> tuple[list[ReaderFrame], list[str]]:
         self._buf += data
