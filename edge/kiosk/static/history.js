@@ -4,6 +4,7 @@ const when = (t) => new Date(t * 1000).toLocaleTimeString();
 
 export function createHistory(input, rows, note) {
   let pending = null;
+  let latest = 0; // loads overlap (typing, a crossing closing): only the newest one may draw
 
   function row(past) {
     const tr = document.createElement("tr");
@@ -19,14 +20,17 @@ export function createHistory(input, rows, note) {
   }
 
   async function load() {
+    const ticket = ++latest;
     const q = input.value.trim();
     const response = await fetch(`/api/history?limit=20&q=${encodeURIComponent(q)}`, { cache: "no-store" });
+    if (ticket !== latest) return; // a newer load was started while this one was in flight
     if (response.status === 401) { window.edgeAuth.toLogin(); return; }
     if (!response.ok) {
       note.textContent = `could not load (${response.status})`;
       return;
     }
     const found = await response.json();
+    if (ticket !== latest) return;
     rows.replaceChildren(...found.map(row));
     note.textContent = q ? `${found.length} matching "${q}"` : `last ${found.length}`;
   }
