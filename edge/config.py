@@ -79,6 +79,12 @@ class PerspectiveWarp(StrictModel):
         return matrix
 
 
+def _in_order(model: BaseModel, low: str, high: str) -> None:
+    """A back-off starts at `low` and grows up to `high`: a cap below the start is a typo."""
+    if getattr(model, high) < getattr(model, low):
+        raise ValueError(f"{high} must not be smaller than {low}")
+
+
 class CameraConfig(StrictModel):
     # usb:0, /dev/video0, rtsp://..., http://... (MJPEG), a video file, an image folder, synthetic://lane/camera
     url: str = Field(min_length=1)
@@ -92,8 +98,7 @@ class CameraConfig(StrictModel):
 
     @model_validator(mode="after")
     def _backoff_order(self) -> CameraConfig:
-        if self.backoff_max_s < self.backoff_initial_s:
-            raise ValueError("backoff_max_s must not be smaller than backoff_initial_s")
+        _in_order(self, "backoff_initial_s", "backoff_max_s")
         return self
 
 
@@ -148,8 +153,7 @@ class SerialLinkConfig(StrictModel):
 
     @model_validator(mode="after")
     def _backoff_order(self) -> SerialLinkConfig:
-        if self.reconnect_max_s < self.reconnect_initial_s:
-            raise ValueError("reconnect_max_s must not be smaller than reconnect_initial_s")
+        _in_order(self, "reconnect_initial_s", "reconnect_max_s")
         return self
 
 
@@ -485,8 +489,7 @@ class CentralConfig(StrictModel):
             raise ValueError(f"host {self.host!r} is not loopback: publishing to other hosts requires [central.tls]")
         if self.password_file is not None and self.username is None:
             raise ValueError("password_file needs a username")
-        if self.backoff_max_s < self.backoff_initial_s:
-            raise ValueError("backoff_max_s must not be smaller than backoff_initial_s")
+        _in_order(self, "backoff_initial_s", "backoff_max_s")
         return self
 
     @property
