@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from edge.config import DEFAULT_CONFIG
+from edge.watchlist.store import WatchlistStore
 from tests.running_service import RunningService, free_port
+from tests.test_watchlist_support import Authority
 
 
 def service_config(tmp_path: Path, camera_url: Callable[[str, str], str]) -> Path:
@@ -86,3 +88,19 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1600, "height": 900})
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def authority(tmp_path) -> Iterator[Authority]:
+    """The central authority: signs and publishes real watchlist bundles into tmp_path/authority."""
+    authority = Authority(tmp_path / "authority")
+    yield authority
+    authority.close()
+
+
+@pytest.fixture
+def store(tmp_path) -> Iterator[WatchlistStore]:
+    """An empty watchlist cache, as a crossing starts with."""
+    store = WatchlistStore(tmp_path / "edge" / "watchlist.sqlite")
+    yield store
+    store.close()

@@ -5,33 +5,17 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pytest
 
 from edge.watchlist import normalize
 from edge.watchlist.apply import apply_bundle
 from edge.watchlist.lookup import Lookup, Match
 from edge.watchlist.records import Action
-from edge.watchlist.store import WatchlistStore
 from edge.watchlist.templates import iter_faces, load_faces
-from tests.test_watchlist_support import DAY, Authority, delete, document, person, plate
+from tests.test_watchlist_support import DAY, delete, document, person, plate
 
 NOW = time.time()
 FACE_A = [((i * 7) % 13 - 6) / 20 for i in range(128)]
 FACE_B = [((i * 5) % 11 - 5) / 20 for i in range(128)]
-
-
-@pytest.fixture
-def authority(tmp_path):
-    authority = Authority(tmp_path / "authority")
-    yield authority
-    authority.close()
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = WatchlistStore(tmp_path / "edge" / "watchlist.sqlite")
-    yield store
-    store.close()
 
 
 def _iso(seconds: float) -> str:

@@ -12,13 +12,6 @@ from edge.watchlist.sources import INDEX_FORMAT, scan_folder
 from tests.test_watchlist_support import Authority, delete, plate
 
 
-@pytest.fixture
-def authority(tmp_path):
-    authority = Authority(tmp_path / "authority")
-    yield authority
-    authority.close()
-
-
 def _files(authority: Authority) -> list[str]:
     return sorted(p.relative_to(authority.out).as_posix() for p in authority.out.rglob("*") if p.is_file())
 

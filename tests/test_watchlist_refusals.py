@@ -43,13 +43,6 @@ BASELINE = [
 
 
 @pytest.fixture
-def authority(tmp_path):
-    authority = Authority(tmp_path / "authority")
-    yield authority
-    authority.close()
-
-
-@pytest.fixture
 def cache(tmp_path):
     store = WatchlistStore(tmp_path / "edge" / "watchlist.sqlite")
     yield store

@@ -13,7 +13,6 @@ import pytest
 from edge.watchlist.http import HttpClient, TransferError
 from edge.watchlist.refusal import Refusal
 from edge.watchlist.sources import FolderSource, HttpSource, Offer, write_index
-from edge.watchlist.store import WatchlistStore
 from edge.watchlist.sync import Syncer, plan
 from tests.test_watchlist_support import (
     Authority,
@@ -28,25 +27,11 @@ from tests.test_watchlist_support import (
 
 
 @pytest.fixture
-def authority(tmp_path):
-    authority = Authority(tmp_path / "authority")
-    yield authority
-    authority.close()
-
-
-@pytest.fixture
 def server(authority):
     authority.out.mkdir(parents=True, exist_ok=True)
     server = StaticServer(authority.out)
     yield server
     server.close()
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = WatchlistStore(tmp_path / "edge" / "watchlist.sqlite")
-    yield store
-    store.close()
 
 
 def _client(timeout_s: float = 30) -> HttpClient:
