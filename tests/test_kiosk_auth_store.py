@@ -47,6 +47,16 @@ def test_use_keeps_a_session_alive_until_it_is_idle_too_long(db):
     assert sessions.use(token, now=30) is None  # and gone for good, not revived by the attempt
 
 
+def test_a_background_use_answers_but_does_not_keep_the_session_alive(db):
+    users = UserStore(db)
+    users.add(User("alice", Role.OFFICER, ("lane-1",), False), "hash", now=0)
+    sessions = SessionStore(db, idle_s=10, max_s=100)
+    token = sessions.create("alice", now=0).token
+    assert sessions.use(token, now=6, touch=False) is not None
+    assert sessions.use(token, now=9, touch=False) is not None
+    assert sessions.use(token, now=11, touch=False) is None  # idle since the login at 0
+
+
 def test_a_used_session_still_ends_at_its_absolute_limit(db):
     UserStore(db).add(User("alice", Role.OFFICER, ("lane-1",), False), "hash", now=0)
     sessions = SessionStore(db, idle_s=10, max_s=30)

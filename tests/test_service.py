@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,6 +14,9 @@ import numpy as np
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+
+from edge.kiosk.auth.web import BACKGROUND_HEADER
+from tests.conftest import service_config
 
 
 @contextmanager
@@ -55,6 +59,30 @@ def test_lanes_cameras_and_the_feed_need_a_session(service):
         assert service.get(path)[0] == 401, path
     with connect(f"ws://127.0.0.1:{service.port}/ws") as ws, pytest.raises(ConnectionClosed) as closed:
         ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 1008
+
+
+def test_an_unattended_kiosk_is_logged_out_although_its_page_keeps_polling(tmp_path, start_service, folder_cameras):
+    """The page's own timers (status polls, the feed) do not count as someone at the screen."""
+    config = service_config(tmp_path, lambda lane, role: str(folder_cameras))
+    config.write_text(config.read_text().replace("auth.demo_accounts = true",
+                                                 "auth.demo_accounts = true\nauth.session_idle_s = 8"))
+    service = start_service(config)
+    service.wait_until("/readyz", 200)
+    with _officer(service) as client:
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        with connect(f"ws://127.0.0.1:{service.port}/ws", additional_headers={"Cookie": cookie}) as ws:
+            assert json.loads(ws.recv(timeout=10))["type"] == "hello"
+            background = {BACKGROUND_HEADER: "1"}
+            statuses = [client.get("/api/status", headers=background).status_code]
+            deadline = time.monotonic() + 40
+            while statuses[-1] == 200 and time.monotonic() < deadline:
+                time.sleep(0.5)
+                statuses.append(client.get("/api/status", headers=background).status_code)
+            assert statuses[0] == 200 and statuses[-1] == 401, statuses
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:  # lane updates may still arrive until the feed notices the session ended
+                    ws.recv(timeout=30)
     assert closed.value.rcvd.code == 1008
 
 

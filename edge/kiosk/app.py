@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Protocol
 
-from fastapi import Depends, FastAPI, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +25,9 @@ from edge.kiosk.technician_routes import TechnicianBackend, technician_router
 from edge.lane_runtime import CAMERA_ROLES, CROSSING_IMAGES, LaneView, Preview
 
 STATIC = Path(__file__).resolve().parent / "static"
+# How often a camera stream or the websocket checks that its session is still live (a session that
+# ends takes the live pictures and lane data with it within this time).
+_SESSION_RECHECK_S = 10.0
 _STREAM_POLL_S = 0.04  # how often an MJPEG stream looks for a newer frame (faster than any camera here)
 _BOUNDARY = "frame"
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -140,12 +143,17 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
         return Response(preview.jpeg, media_type="image/jpeg", headers=_NO_STORE)
 
     @app.get("/api/lanes/{lane_id}/cameras/{role}/stream", summary="the camera as an MJPEG stream")
-    async def camera_stream(lane_id: str, role: str, _user: Viewer) -> StreamingResponse:
+    async def camera_stream(lane_id: str, role: str, request: Request, _user: Viewer) -> StreamingResponse:
         _known_camera(lane_id, role)
 
         async def parts() -> AsyncIterator[bytes]:
             last = -1
+            checked = time.monotonic()
             while not closing.is_set():
+                if time.monotonic() - checked > _SESSION_RECHECK_S:
+                    if not auth.still_logged_in(request):
+                        return  # the session ended: the picture stops with it
+                    checked = time.monotonic()
                 preview = await asyncio.to_thread(backend.preview, lane_id, role)
                 if preview is not None and preview.seq != last:
                     last = preview.seq
@@ -170,11 +178,16 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
             await socket.send_json({"type": "hello", "lanes": [v.to_json() for v in backend.lane_views()]})
             while True:
                 message = asyncio.ensure_future(queue.get())
-                await asyncio.wait({message, closed}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({message, closed}, timeout=_SESSION_RECHECK_S, return_when=asyncio.FIRST_COMPLETED)
                 if not message.done():
                     message.cancel()
-                    await socket.close(code=1012)  # "service restart": the page reconnects
-                    return
+                    if closed.done():
+                        await socket.close(code=1012)  # "service restart": the page reconnects
+                        return
+                    if not auth.still_logged_in(socket):
+                        await socket.close(code=1008, reason="session ended")  # the page goes to login
+                        return
+                    continue
                 await socket.send_json(message.result())
         except WebSocketDisconnect:
             pass

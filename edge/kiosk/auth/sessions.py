@@ -45,8 +45,9 @@ class SessionStore:
             )
         return NewSession(token, session)
 
-    def use(self, token: str, now: float) -> Session | None:
-        """The live session of `token`, marked as used now; None if there is none or it expired."""
+    def use(self, token: str, now: float, *, touch: bool = True) -> Session | None:
+        """The live session of `token`, marked as used now unless `touch` is False; None if there is
+        none or it expired. A page's own polling passes touch=False: only a person keeps a session alive."""
         digest = token_digest(token)
         with self._db.transaction() as c:
             row = c.execute("SELECT * FROM sessions WHERE token_digest = ?", (digest,)).fetchone()
@@ -55,7 +56,9 @@ class SessionStore:
             if now - row["last_seen"] >= self._idle_s or now - row["created_at"] >= self._max_s:
                 c.execute("DELETE FROM sessions WHERE token_digest = ?", (digest,))
                 return None
-            c.execute("UPDATE sessions SET last_seen = ? WHERE token_digest = ?", (max(now, row["last_seen"]), digest))
+            if touch:
+                c.execute("UPDATE sessions SET last_seen = ? WHERE token_digest = ?",
+                          (max(now, row["last_seen"]), digest))
         return Session(row["username"], row["csrf_token"], row["created_at"])
 
     def end(self, token: str) -> None:

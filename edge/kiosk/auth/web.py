@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 SESSION_COOKIE = "edge_session"
 CSRF_HEADER = "X-CSRF-Token"
+# Sent by the pages' own timers (status polls): such a request is answered but does not count as
+# someone at the screen, so an unattended kiosk still logs out after `session_idle_s`.
+BACKGROUND_HEADER = "X-Edge-Background"
 LOGIN_PATH = "/api/login"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -93,13 +96,19 @@ class Auth:
         found = self._session_of(connection)
         return found[0] if found else None
 
+    def still_logged_in(self, connection: HTTPConnection) -> bool:
+        """Whether a long-lived connection's session is still live, without counting as activity."""
+        return self._session_of(connection, touch=False) is not None
+
     # -- the checks -----------------------------------------------------------------------------
 
-    def _session_of(self, connection: HTTPConnection) -> tuple[User, Session] | None:
+    def _session_of(self, connection: HTTPConnection, touch: bool | None = None) -> tuple[User, Session] | None:
         token = connection.cookies.get(SESSION_COOKIE)
         if not token:
             return None
-        session = self.accounts.sessions.use(token, time.time())
+        if touch is None:
+            touch = connection.headers.get(BACKGROUND_HEADER) != "1"
+        session = self.accounts.sessions.use(token, time.time(), touch=touch)
         if session is None:
             return None
         account = self.accounts.users.get(session.username)

@@ -35,5 +35,24 @@ window.edgeAuth = (() => {
     return response;
   }
 
-  return { me, send, toLogin };
+  // A page's own timers fetch with this: answered, but not counted as someone at the screen, so an
+  // unattended kiosk still logs out when the session has been idle too long (a 401 goes to login).
+  async function poll(url) {
+    const response = await fetch(url, { cache: "no-store", headers: { "X-Edge-Background": "1" } });
+    if (response.status === 401) toLogin();
+    return response;
+  }
+
+  // A key press, click or touch is someone at the screen: tell the server, at most once a minute.
+  function keepAliveWhileUsed() {
+    let told = 0;
+    const used = () => {
+      if (Date.now() - told < 60000) return;
+      told = Date.now();
+      fetch("/api/me", { cache: "no-store" }).then((r) => { if (r.status === 401) toLogin(); });
+    };
+    for (const kind of ["keydown", "pointerdown"]) document.addEventListener(kind, used, { passive: true });
+  }
+
+  return { me, send, toLogin, poll, keepAliveWhileUsed };
 })();

@@ -22,9 +22,10 @@ export function createHistory(input, rows, note) {
   async function load() {
     const ticket = ++latest;
     const q = input.value.trim();
-    const response = await fetch(`/api/history?limit=20&q=${encodeURIComponent(q)}`, { cache: "no-store" });
+    // In the background: a crossing closing reloads it; the officer's typing counts as activity anyway.
+    const response = await window.edgeAuth.poll(`/api/history?limit=20&q=${encodeURIComponent(q)}`);
     if (ticket !== latest) return; // a newer load was started while this one was in flight
-    if (response.status === 401) { window.edgeAuth.toLogin(); return; }
+    if (response.status === 401) return; // poll went to the login page
     if (!response.ok) {
       note.textContent = `could not load (${response.status})`;
       return;

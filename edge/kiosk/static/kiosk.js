@@ -197,7 +197,7 @@ document.addEventListener("keydown", (event) => {
 async function pollStatus() {
   const pill = document.getElementById("watchlist");
   try {
-    const response = await fetch("/api/status", { cache: "no-store" });
+    const response = await window.edgeAuth.poll("/api/status");
     if (!response.ok) throw new Error(`status ${response.status}`);
     const w = (await response.json()).watchlist;
     const age = w.oldest_age_s === null ? "never applied" : `${Math.round(w.oldest_age_s / 60)} min old`;
@@ -251,6 +251,7 @@ async function start() {
   pollStatus();
   history.load();
   connect();
+  window.edgeAuth.keepAliveWhileUsed();
 }
 
 start();

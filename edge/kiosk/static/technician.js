@@ -15,8 +15,9 @@ let dragging = false;
 const enc = encodeURIComponent;
 const fixed = (v, digits = 1) => Number(v).toFixed(digits);
 
-async function getJson(url) {
-  const response = await fetch(url, { cache: "no-store" });
+// `background`: asked by the page's own timers, which must not keep an unattended session alive.
+async function getJson(url, { background = false } = {}) {
+  const response = background ? await window.edgeAuth.poll(url) : await fetch(url, { cache: "no-store" });
   if (response.status === 401) { window.edgeAuth.toLogin(); throw new Error("logged out"); }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(typeof body.detail === "string" ? body.detail : `answer ${response.status}`);
@@ -87,7 +88,7 @@ async function checkLoop() {
   for (const role of ["plate", "face"]) {
     const lane = laneId;
     try {
-      const check = await getJson(`/api/lanes/${enc(lane)}/cameras/${role}/check`);
+      const check = await getJson(`/api/lanes/${enc(lane)}/cameras/${role}/check`, { background: true });
       if (lane === laneId) showCheck(role, check);
     } catch (error) {
       panels[role].querySelector(".size").textContent = `not measured: ${error.message}`;
@@ -98,7 +99,7 @@ async function checkLoop() {
 
 async function statusLoop() {
   try {
-    const lane = (await getJson("/api/lanes")).find((l) => l.lane_id === laneId);
+    const lane = (await getJson("/api/lanes", { background: true })).find((l) => l.lane_id === laneId);
     if (lane) {
       $("lane-state").dataset.state = lane.snapshot.state;
       $("lane-state").textContent = lane.snapshot.state.replace("_", " ");
@@ -219,6 +220,7 @@ async function start() {
   if (lanes.length) selectLane(lanes[0].lane_id);
   checkLoop();
   statusLoop();
+  window.edgeAuth.keepAliveWhileUsed();
 }
 
 start();
