@@ -22,6 +22,7 @@ from edge.capture import (
     open_source,
 )
 from edge.capture.mjpeg import MultipartParser
+from edge.capture.reader import FPS_WINDOW
 from tests.mjpeg_server import BOUNDARY, MjpegServer, frame_image
 from tests.rtsp_server import HEIGHT, WIDTH, RtspServer
 
@@ -387,6 +388,20 @@ def test_slow_consumer_gets_the_newest_frame_and_drops_are_counted(server, reade
     # Every frame but the two the consumer took was replaced before anyone saw it.
     assert reader.status().dropped == stalled.frames - 2
     assert reader.latest() is newest and reader.status().dropped == stalled.frames - 2
+
+
+def test_frame_times_stay_within_the_fps_window_when_nobody_asks_for_the_status(tmp_path, readers):
+    # A lane nobody watches never calls status(); the times kept for the fps must not grow with
+    # every frame of a months-long run. 500 fps at most, so 1600 frames span over 3 s > FPS_WINDOW.
+    cv2.imwrite(str(tmp_path / "1.png"), np.full((48, 64, 3), 10, dtype=np.uint8))
+    reader = start_reader(readers, str(tmp_path), fps=500)
+    seq = 0
+    while seq < 1600:
+        frame = reader.wait_newer(seq, timeout=DEADLINE)
+        assert frame is not None, f"no frame after seq {seq}"
+        seq = frame.seq
+    times = list(reader._frame_times)  # private: memory is not part of the public status
+    assert len(times) < seq and times[-1] - times[0] <= FPS_WINDOW
 
 
 def test_wait_newer_times_out_without_a_new_frame_and_returns_at_stop(server, readers):

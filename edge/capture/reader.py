@@ -118,11 +118,17 @@ class CameraReader:
 
     # --- reader thread -------------------------------------------------------------------
 
-    def _status_locked(self) -> CameraStatus:
-        now = time.monotonic()
+    def _forget_old_frame_times(self, now: float) -> None:
+        # Done on every frame, not only when someone asks for the status: a lane nobody watches
+        # (no kiosk, no metrics scraper, no crossing) would otherwise keep every frame's time.
         times = self._frame_times
         while times and now - times[0] > FPS_WINDOW:
             times.popleft()
+
+    def _status_locked(self) -> CameraStatus:
+        now = time.monotonic()
+        self._forget_old_frame_times(now)
+        times = self._frame_times
         fps = (len(times) - 1) / (now - times[0]) if len(times) >= 2 and now > times[0] else 0.0
         return CameraStatus(
             camera_id=self.camera_id, url=mask_password(self.url), state=self._state, since=self._since,
@@ -165,6 +171,7 @@ class CameraReader:
             self._latest_taken = False
             self._last_frame_at = self._latest.captured_at
             self._frame_times.append(now)
+            self._forget_old_frame_times(now)
             self._changed.notify_all()
         self._set_state(CameraState.LIVE)
 
