@@ -8,6 +8,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+from edge.allocator import ARENA_MAX
 from edge.cli import main
 from edge.config import DEFAULT_CONFIG, load_config
 from edge.service_install import UNIT_TEMPLATE, render_unit
@@ -158,3 +159,8 @@ def test_the_shipped_unit_is_what_install_writes_for_the_example_lane_in_opt():
     config = load_config(EXAMPLE)
     assert render_unit(template, Path("/opt/checkpoint-edge/.venv/bin/edge"), config) == template
     assert dict(_sections(template)["Service"])["Type"] == "notify"
+
+
+def test_the_unit_caps_malloc_arenas_as_the_service_does_without_it():
+    environment = " ".join(_values(_sections(UNIT_TEMPLATE.read_text()), "Service", "Environment")).split()
+    assert f"MALLOC_ARENA_MAX={ARENA_MAX}" in environment

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from edge.allocator import cap_arenas
 from edge.commands.config import load_for_command
 from edge.config import DEFAULT_CONFIG
 from edge.logs import configure_logging
@@ -16,6 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Before any lane, camera or inference thread exists: each would otherwise get an arena of its own.
+    cap_arenas()
     config = load_for_command(args.config)
     configure_logging(config.logging)
     # Imported here so that `edge config check` stays fast and free of OpenCV/uvicorn start-up.
