@@ -5,6 +5,10 @@ same crossing and makes a new *revision* of its decision. An officer acts on the
 saw: if the decision has changed since, the action is refused and the kiosk shows the new one.
 The barrier may open once per crossing, only for a current CLEAR the officer confirmed, an
 override with a reason, or an auto-clear the lane allows.
+
+A crossing open when the service crashed comes back from the audit log (edge/recovery.py) with its
+last recorded decision, *restored*: the live evidence behind it is gone, so it takes no new
+evidence (its decision cannot change) and it never auto-clears; only the officer can act on it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,30 @@ class ActionKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class EvidenceSummary:
+    """Which vehicle, document and face a decision revision was about, in the few words its record
+    keeps (no images, no biometrics): after a restart has lost the live reads, the officer can still
+    tell whether the vehicle at the barrier is the one the restored decision is about."""
+
+    plate: str | None = None
+    document_number: str | None = None
+    issuing_state: str | None = None
+    face_match: bool | None = None  # the live face against the document portrait; None: not compared
+
+    @classmethod
+    def of(cls, evidence: Evidence) -> EvidenceSummary:
+        document, face = evidence.document, evidence.face_verification
+        return cls(plate=evidence.plate.text if evidence.plate else None,
+                   document_number=document.document_number if document else None,
+                   issuing_state=document.issuing_state if document else None,
+                   face_match=face.match if face else None)
+
+    def to_json(self) -> dict:
+        return {"plate": self.plate, "document_number": self.document_number, "issuing_state": self.issuing_state,
+                "face_match": self.face_match}
+
+
+@dataclass(frozen=True)
 class Decision:
     crossing_id: str
     lane_id: str
@@ -33,6 +61,7 @@ class Decision:
     reasons: tuple[Reason, ...]
     auto_clear: bool
     made_at: float
+    evidence: EvidenceSummary = EvidenceSummary()
 
     def to_json(self) -> dict:
         return {
@@ -43,7 +72,19 @@ class Decision:
             "reasons": [reason.to_json() for reason in self.reasons],
             "auto_clear": self.auto_clear,
             "made_at": self.made_at,
+            "evidence": self.evidence.to_json(),
         }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Decision:
+        """A decision as its audit record holds it (records written before the evidence summary have none)."""
+        return cls(
+            crossing_id=data["crossing_id"], lane_id=data["lane_id"], revision=data["revision"],
+            outcome=Outcome[data["outcome"]],
+            reasons=tuple(Reason(r["code"], Outcome[r["outcome"]], r["text"], r["advisory"]) for r in data["reasons"]),
+            auto_clear=data["auto_clear"], made_at=data["made_at"],
+            evidence=EvidenceSummary(**data.get("evidence", {})),
+        )
 
 
 @dataclass(frozen=True)
@@ -62,6 +103,12 @@ class OfficerAction:
             "crossing_id": self.crossing_id, "lane_id": self.lane_id, "kind": self.kind.value,
             "revision": self.revision, "actor": self.actor, "role": self.role, "at": self.at, "reason": self.reason,
         }
+
+    @classmethod
+    def from_json(cls, data: dict) -> OfficerAction:
+        return cls(crossing_id=data["crossing_id"], lane_id=data["lane_id"], kind=ActionKind(data["kind"]),
+                   revision=data["revision"], actor=data["actor"], role=data["role"], at=data["at"],
+                   reason=data["reason"])
 
 
 class ActionRefused(Exception):
@@ -85,6 +132,15 @@ class Crossing:
         self.decision: Decision | None = None
         self.action: OfficerAction | None = None
         self.barrier_opened = False
+        self.restored: str | None = None  # why and when it came back from the audit after a restart
+
+    @classmethod
+    def restore(cls, lane: LaneConfig, opened_at: float, decision: Decision, note: str) -> Crossing:
+        """The crossing `decision` belongs to, as the audit recorded it before a restart."""
+        crossing = cls(decision.crossing_id, lane, opened_at)
+        crossing.decision = decision
+        crossing.restored = note
+        return crossing
 
     @property
     def closed(self) -> bool:
@@ -93,14 +149,21 @@ class Crossing:
 
     def update(self, now: float, today: date, **evidence: object) -> Decision | None:
         """Add evidence and decide again; returns the new decision revision, or None if nothing changed."""
+        if self.restored is not None:
+            # Deciding again from the new evidence alone would drop what the lost evidence showed
+            # (a watchlist hit on the document, say) and could turn a DENY into a CLEAR.
+            return None
         self.evidence = replace(self.evidence, **evidence)
         return self.redecide(now, today)
 
     def redecide(self, now: float, today: date) -> Decision | None:
         verdict = decide(self.evidence, self.lane.policy, auto_clear_lane=self.lane.auto_clear, today=today)
+        summary = EvidenceSummary.of(self.evidence)
         current = self.decision
-        if current is not None and (current.outcome, current.reasons, current.auto_clear) == (
-            verdict.outcome, verdict.reasons, verdict.auto_clear
+        # A new plate text or document makes a new revision even with the same outcome: the record
+        # of each revision says which vehicle and document it was about.
+        if current is not None and (current.outcome, current.reasons, current.auto_clear, current.evidence) == (
+            verdict.outcome, verdict.reasons, verdict.auto_clear, summary
         ):
             return None
         self.decision = Decision(
@@ -111,6 +174,7 @@ class Crossing:
             reasons=verdict.reasons,
             auto_clear=verdict.auto_clear,
             made_at=now,
+            evidence=summary,
         )
         return self.decision
 
@@ -136,4 +200,5 @@ class Crossing:
         self.action = result.action
 
     def auto_clear_due(self) -> bool:
-        return self.decision is not None and self.decision.auto_clear and not self.closed
+        # A restart must never open the barrier by itself: a restored crossing waits for the officer.
+        return self.decision is not None and self.decision.auto_clear and not self.closed and self.restored is None

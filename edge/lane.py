@@ -101,6 +101,13 @@ class LaneStateMachine:
                 return self._enter(LaneState.IDLE, at, None, "vehicle left without passing")
         return None
 
+    def restore(self, crossing_id: str, at: float, note: str) -> LaneSnapshot:
+        """Start, after a restart, with a crossing the audit shows open: it waits for the officer
+        (reading it again is impossible, its live evidence is gone). Only from idle, at start."""
+        if self.snapshot.state is not LaneState.IDLE:
+            raise ValueError(f"a crossing is restored only into an idle lane, not a {self.snapshot.state.value} one")
+        return self._enter(LaneState.DECISION_PENDING, at, crossing_id, note)
+
     def tick(self, now: float) -> LaneSnapshot | None:
         """Apply the state timeouts at time `now`; returns the new snapshot if one fired."""
         s, t = self.snapshot, self._timeouts

@@ -5,7 +5,8 @@ worker (faces), and the device pollers (loop, documents, health). Every input en
 places, both under the lane's lock: the state machine (`feed`) or the current crossing's
 evidence (`_add_evidence`). A new decision revision is recorded (audit first, then the outbox)
 before anyone sees it; an officer action is recorded before it takes effect; the barrier opens
-only through the crossing's rules.
+only through the crossing's rules; a crossing's end is recorded too, so that after a crash the
+crossing still open can be told apart and brought back (`restore`, see edge/recovery.py).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from edge.plates.reads import PlateRead
 from edge.plates.voting import PlateVoter, VotingPolicy, vote
 from edge.presence import PresenceDetector
 from edge.pubsub import Broadcaster
-from edge.recorder import Recorder
+from edge.recorder import NotRecorded, Recorder
+from edge.recovery import CLOSED_AT_RESTART, OpenCrossing
 from edge.watchlist.lookup import Lookup, WatchlistHit
 from edge.watchlist.staleness import Staleness
 from hardware.barrier import BarrierCommand, BarrierStatus, OpenFailed, OpenRefused
@@ -57,6 +59,8 @@ _PREVIEW_WIDTH = 640  # the kiosk shows cameras as tiles; full 720p would cost C
 _PREVIEW_QUALITY = 70
 _FRAME_WAIT_S = 0.5  # how long a worker waits for a new frame before it checks timeouts anyway
 _READING_STATES = (LaneState.PRESENT, LaneState.READING, LaneState.DECISION_PENDING)
+RESTORED_NOTE = ("restored after a restart: its live evidence is gone; check that the vehicle at the barrier "
+                 "is the recorded one before acting")
 
 
 class TravellerFaces(Protocol):
@@ -194,6 +198,8 @@ class LaneRuntime:
             worker.start()
 
     def stop(self) -> None:
+        """Stop taking inputs, then close the devices and cameras. A crossing still open stays open
+        in the record (every decision and action is already there) and is restored at the next start."""
         self._stop.set()
         for worker in self._workers:
             if worker.is_alive():
@@ -201,6 +207,36 @@ class LaneRuntime:
         self.devices.stop()
         for camera in self.cameras.values():
             camera.stop()
+        with self._lock:  # anything still being recorded for the crossing finishes first
+            crossing, state = self._crossing, self._machine.snapshot.state
+        if crossing is not None:
+            log.info("crossing open at stop (%s): it is restored at the next start", state.value,
+                     extra={"lane": self.config.id, "crossing": crossing.crossing_id})
+
+    def restore(self, found: OpenCrossing) -> None:
+        """Before start(): take back the crossing the audit shows open at a crash or stop. One the
+        officer had acted on (or the barrier had opened for) is closed: its vehicle may be gone.
+        Any other waits for the officer again, marked restored; the restore never opens the barrier."""
+        now = time.time()
+        crossing = Crossing.restore(self.config, found.opened_at, found.decision, RESTORED_NOTE)
+        with self._lock:
+            if found.acted_on:
+                crossing.action, crossing.barrier_opened = found.action, found.barrier_commanded
+                done = (f"the officer had acted ({found.action.kind.value} by {found.action.actor})"
+                        if found.action is not None else "the barrier had opened for it")
+                self._close_crossing(crossing, f"{CLOSED_AT_RESTART}: {done} before it; the vehicle may be gone", now)
+                return
+            self._crossing = crossing
+            self._machine.restore(crossing.crossing_id, now, RESTORED_NOTE)
+            try:
+                self._context.recorder.crossing_restored(self.config.id, crossing.crossing_id, {
+                    "decision": found.decision.to_json(), "opened_at": found.opened_at, "note": RESTORED_NOTE})
+            except NotRecorded as exc:
+                # Restoring is safe unrecorded (it opens nothing); the officer's action on it is recorded or refused.
+                log.error("crossing restore %s", exc, extra={"lane": self.config.id, "crossing": crossing.crossing_id})
+        log.warning("crossing restored after a restart: decision r%d %s waits for the officer",
+                    found.decision.revision, found.decision.outcome,
+                    extra={"lane": self.config.id, "crossing": crossing.crossing_id})
 
     # -- what the kiosk reads ---------------------------------------------------------------
 
@@ -234,6 +270,7 @@ class LaneRuntime:
             "decision": c.decision.to_json() if c.decision else None,
             "action": c.action.to_json() if c.action else None,
             "barrier_opened": c.barrier_opened,
+            "restored": c.restored,
             "boxes": dict(self._boxes),
             "images": {kind: kind in self._images or (kind == "face" and self._face is not None)
                        for kind in CROSSING_IMAGES},
@@ -323,7 +360,7 @@ class LaneRuntime:
         cid = snapshot.crossing_id
         if cid is None:
             if self._crossing is not None:
-                self._close_crossing(self._crossing, snapshot)
+                self._close_crossing(self._crossing, snapshot.note or "closed", snapshot.since)
             self._crossing = None
             self._forget_images()
             if self._faces is not None:
@@ -340,20 +377,36 @@ class LaneRuntime:
         self._face = None
         self._boxes = {}
 
-    def _close_crossing(self, crossing: Crossing, snapshot: LaneSnapshot) -> None:
-        log.info("crossing closed: %s", snapshot.note, extra={"lane": self.config.id, "crossing": crossing.crossing_id})
+    def _close_crossing(self, crossing: Crossing, note: str, closed_at: float) -> None:
+        """Record that the crossing is over and how (called under the lock); it goes to the history too."""
+        log.info("crossing closed: %s", note, extra={"lane": self.config.id, "crossing": crossing.crossing_id})
+        e, decision, action = crossing.evidence, crossing.decision, crossing.action
+        try:
+            self._context.recorder.crossing_closed(self.config.id, crossing.crossing_id, {
+                "note": note, "opened_at": crossing.opened_at, "closed_at": closed_at,
+                "revision": decision.revision if decision else None,
+                "outcome": str(decision.outcome) if decision else None,
+                "action": action.kind.value if action else None, "actor": action.actor if action else None,
+                "barrier_opened": crossing.barrier_opened, "restored": crossing.restored is not None,
+            })
+        except NotRecorded as exc:
+            # The vehicle has gone either way; without this record a restart would offer the crossing
+            # again as restored (and the loop or the officer would then close it).
+            log.error("crossing close %s", exc, extra={"lane": self.config.id, "crossing": crossing.crossing_id})
         history = self._context.history
         if history is None:
             return
-        e, decision, action = crossing.evidence, crossing.decision, crossing.action
+        # The decision's evidence summary names the plate and document also for a restored crossing,
+        # whose live evidence is gone.
+        summary = decision.evidence if decision else None
         try:
             history.add(PastCrossing(
                 crossing_id=crossing.crossing_id, lane_id=self.config.id, opened_at=crossing.opened_at,
-                closed_at=snapshot.since, plate=e.plate.text if e.plate else None,
-                document_number=e.document.document_number if e.document else None,
+                closed_at=closed_at, plate=summary.plate if summary else None,
+                document_number=summary.document_number if summary else None,
                 name=f"{e.document.surname}, {e.document.given_names}" if e.document else None,
                 outcome=str(decision.outcome) if decision else None, action=action.kind.value if action else None,
-                actor=action.actor if action else None, barrier_opened=crossing.barrier_opened, note=snapshot.note,
+                actor=action.actor if action else None, barrier_opened=crossing.barrier_opened, note=note,
             ))
         except Exception:
             # The history is a convenience; the audit log holds the record.
@@ -391,11 +444,12 @@ class LaneRuntime:
                  extra={"lane": self.config.id, "crossing": decision.crossing_id})
         try:
             self._context.recorder.decision(decision)
-        except Exception:
+        except NotRecorded as exc:
             # An unrecorded decision is still shown (the officer must see the vehicle), but nothing
-            # may act on it: actions re-check the recorder, which will refuse them too.
-            log.exception("decision could not be recorded", extra={"lane": self.config.id,
-                                                                   "crossing": decision.crossing_id})
+            # may act on it: actions re-check the recorder, which will refuse them too (the storage
+            # alarm says why).
+            log.error("decision r%d %s", decision.revision, exc,
+                      extra={"lane": self.config.id, "crossing": decision.crossing_id})
         self.decisions[str(decision.outcome)] = self.decisions.get(str(decision.outcome), 0) + 1
 
     # -- officer actions and the barrier ----------------------------------------------------
@@ -411,8 +465,8 @@ class LaneRuntime:
             result = crossing.check_action(action)
             try:
                 self._context.recorder.officer_action(action)
-            except Exception as exc:
-                raise ActionRefused(f"the action could not be recorded, so it was not taken: {exc}") from exc
+            except NotRecorded as exc:
+                raise ActionRefused(f"{exc}, so the action was not taken") from exc
             crossing.apply_action(result)
             if result.open_barrier:
                 why = f"officer {action.kind.value}" + (f": {action.reason}" if action.reason else "")
@@ -471,6 +525,10 @@ class LaneRuntime:
             self.feed(VehicleArrived(at=now, source="document reader"))
         lookup = self._context.lookup
         with self._lock:
+            if self._crossing is not None and self._crossing.restored is not None:
+                log.info("document ignored: the restored crossing's decision cannot change; the officer decides",
+                         extra={"lane": self.config.id, "crossing": self._crossing.crossing_id})
+                return
             if isinstance(event, RescanRequired):
                 self._add_evidence(now, document_rescan=event.reason)
             elif isinstance(event, DocumentRead):
@@ -519,7 +577,9 @@ class LaneRuntime:
     # -- camera workers ---------------------------------------------------------------------
 
     def _reading(self) -> bool:
-        return self._machine.snapshot.state in _READING_STATES
+        # A restored crossing's decision cannot change (edge/crossing.py): reading for it is wasted work.
+        crossing = self._crossing
+        return self._machine.snapshot.state in _READING_STATES and (crossing is None or crossing.restored is None)
 
     def _run_plate_camera(self) -> None:
         camera = self.cameras["plate"]

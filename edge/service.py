@@ -33,6 +33,8 @@ from edge.outbox.queue import Outbox
 from edge.plates.pipeline import PlateReader
 from edge.pubsub import Broadcaster
 from edge.recorder import Recorder
+from edge.recovery import START_EVENT, open_crossings
+from edge.storage import REASONS, StorageAlarm, StorageMonitor
 from edge.systemd import Notifier, ProgressWatchdog
 from edge.watchlist.runtime import WatchlistRuntime
 from hardware.sim.client import SimError
@@ -62,7 +64,8 @@ class Checkpoint:
             raise CheckpointError(f"audit log in {state / config.audit.dir}: {exc}") from exc
         self.outbox = Outbox(state / config.outbox.path, source=config.crossing.id)
         self.publisher = OutboxPublisher(self.outbox, config.central) if config.central is not None else None
-        self.recorder = Recorder(self.audit, self.outbox, marker=state / "outbox-audit-seq")
+        self.storage = StorageMonitor(state, on_change=self._storage_changed, on_writable=self._catch_up)
+        self.recorder = Recorder(self.audit, self.outbox, marker=state / "outbox-audit-seq", storage=self.storage)
         self.watchlist = WatchlistRuntime(config.watchlist, state, on_report=self.recorder.sync)
         self.history_store = CrossingHistory(state / "history.sqlite")
         self.faces = LaneFacesFactory(config.faces, self.watchlist)
@@ -81,22 +84,53 @@ class Checkpoint:
 
     def start(self) -> None:
         # Which configuration the lanes ran with is part of the record.
-        self.audit.append(CONFIG_CHANGE, actor="service",
-                          payload={"event": "start", "config": self.config.model_dump(mode="json")})
+        try:
+            started = self.audit.append(CONFIG_CHANGE, actor="service",
+                                        payload={"event": START_EVENT, "config": self.config.model_dump(mode="json")})
+            start_seq = started.seq
+        except AuditError:
+            # A full or read-only state disk: run with the alarm raised (the kiosk shows it and
+            # refuses what it cannot record) rather than stop, which systemd would only repeat.
+            log.exception("the service start could not be recorded (%s)", self.storage.check() or "the audit log")
+            start_seq = self.audit.head.seq + 1
         self.recorder.catch_up()
+        self._restore_crossings(start_seq)
+        self.storage.start()
         if self.publisher is not None:
             self.publisher.start()
         self.watchlist.start()
         for lane in self.lanes.values():
             lane.start()
 
+    def _restore_crossings(self, start_seq: int) -> None:
+        try:
+            found = open_crossings(self.audit.path, self.lanes, before_seq=start_seq)
+        except Exception:
+            # Not restoring is the safe failure: the lanes start idle and the audit keeps what was decided.
+            log.exception("the crossings open before this start could not be read from the audit log")
+            return
+        for lane_id, crossing in found.items():
+            self.lanes[lane_id].restore(crossing)
+
     def stop(self) -> None:
         for lane in self.lanes.values():
             lane.stop()
+        self.storage.stop()
         self.watchlist.stop()
         if self.publisher is not None:
             self.publisher.stop()
         self.history_store.close()
+        self.outbox.close()
+        self.audit.close()
+
+    def _storage_changed(self, alarm: StorageAlarm | None) -> None:
+        # Called with the recorder's lock held (a refused record probes at once): crossing-wide state
+        # only, never a lane's (its lock may be waiting for the recorder).
+        self._broadcaster.publish({"type": "status", "storage": alarm.to_json() if alarm else None})
+
+    def _catch_up(self) -> None:
+        if self.recorder.behind:
+            self.recorder.catch_up()
 
     # -- KioskBackend -----------------------------------------------------------------------
 
@@ -118,9 +152,11 @@ class Checkpoint:
 
     def status(self) -> dict:
         staleness = self.watchlist.staleness()
+        alarm = self.storage.alarm
         return {"watchlist": {"stale": staleness.stale, "policy": staleness.policy.value,
                               "max_age_s": staleness.max_age_s, "oldest_age_s": staleness.oldest_age_s,
-                              "reasons": list(staleness.reasons)}}
+                              "reasons": list(staleness.reasons)},
+                "storage": alarm.to_json() if alarm else None}
 
     def camera_check(self, lane_id: str, role: str) -> dict | None:
         lane = self.lanes[lane_id]
@@ -168,13 +204,16 @@ class Checkpoint:
         self._broadcaster.unsubscribe(queue)
 
     def readiness(self) -> tuple[bool, str]:
-        not_live = [
+        problems = [
             f"{status.camera_id} is {status.state}"
             for view in self.lane_views()
             for status in view.cameras.values()
             if status.state is not CameraState.LIVE
         ]
-        return (not not_live, "\n".join(not_live) or "ready")
+        alarm = self.storage.alarm
+        if alarm is not None:
+            problems.append(f"storage alarm: {alarm.problem}")
+        return (not problems, "\n".join(problems) or "ready")
 
     def metrics(self) -> str:
         views = self.lane_views()
@@ -186,6 +225,7 @@ class Checkpoint:
         reads = [({"lane": lane_id, "reader": reader}, count)
                  for lane_id, lane in self.lanes.items() for reader, count in lane.reads.items()]
         stale = self.watchlist.staleness()
+        alarm = self.storage.alarm
         return render([
             Family("edge_camera_fps", "Frames per second delivered by each camera.", "gauge",
                    [({"camera": c.camera_id}, c.fps) for c in cameras]),
@@ -203,6 +243,9 @@ class Checkpoint:
             Family("edge_watchlist_stale", "1 while the watchlist copy is older than its max age.", "gauge",
                    [({"policy": stale.policy.value}, float(stale.stale))]),
             Family("edge_audit_records", "Records in the audit log.", "gauge", [({}, self.audit.head.seq)]),
+            Family("edge_storage_alarm", "1 while the state disk refuses writes, by reason (full, read_only, "
+                   "denied, error).", "gauge",
+                   [({"reason": reason}, float(alarm is not None and alarm.reason == reason)) for reason in REASONS]),
             *outbox_families(self.outbox, self.publisher),
         ])
 

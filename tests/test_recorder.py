@@ -9,6 +9,7 @@ from edge.audit import DECISION, AuditLog
 from edge.outbox.queue import Outbox
 from edge.recorder import Recorder
 from hardware.barrier import BarrierCommand
+from tests.small_filesystem import fill, small_tmpfs
 
 
 def _payloads(outbox: Outbox) -> list[dict]:
@@ -39,3 +40,23 @@ def test_records_audited_but_never_queued_are_queued_at_the_next_start(tmp_path)
     seqs = [event["audit_seq"] for event in _payloads(outbox)]
     assert seqs == list(range(1, 302)), "in audit order, none missing, the first one not queued twice"
     assert restarted.catch_up() == 0
+
+
+def test_events_the_outbox_refused_are_queued_once_it_takes_events_again(tmp_path):
+    with small_tmpfs(tmp_path / "small", size="256k") as small:
+        audit, outbox = AuditLog(tmp_path / "audit"), Outbox(small / "outbox.sqlite", source="x")
+        recorder = Recorder(audit, outbox, marker=tmp_path / "marker")
+
+        def command(crossing_id: str) -> None:
+            recorder.barrier_command("lane-1", crossing_id, BarrierCommand("b", "open", "r", "a", datetime.now(UTC)))
+
+        command("c0")
+        fill(small / "filler")
+        command("c1")  # audited (another disk), refused by the outbox's full disk
+        assert audit.head.seq == 2 and outbox.depth() == 1 and recorder.behind
+        (small / "filler").unlink()
+        command("c2")  # queued, but the marker must not pass c1
+        assert recorder.behind and (tmp_path / "marker").read_text() == "1"
+        assert recorder.catch_up() == 2 and not recorder.behind
+        assert {event["audit_seq"] for event in _payloads(outbox)} == {1, 2, 3}, "c1 queued, c2 maybe twice"
+        outbox.close()

@@ -10,6 +10,8 @@ from edge.audit.records import (
     AUDIT_REPAIR,
     BARRIER_COMMAND,
     CONFIG_CHANGE,
+    CROSSING_CLOSED,
+    CROSSING_RESTORED,
     DECISION,
     DEVICE_FAULT,
     OFFICER_ACTION,
@@ -22,7 +24,8 @@ from edge.audit.records import (
 from edge.audit.verify import Break, VerifyReport, verify_log
 
 __all__ = [
-    "AUDIT_REPAIR", "BARRIER_COMMAND", "CONFIG_CHANGE", "DECISION", "DEVICE_FAULT", "OFFICER_ACTION",
-    "RETENTION_PURGE", "SYNC", "AuditBusy", "AuditCorrupt", "AuditError", "AuditLog", "AuditRecord", "BlobRef",
-    "Break", "Head", "InvalidRecord", "PurgeResult", "VerifyReport", "verify_log",
+    "AUDIT_REPAIR", "BARRIER_COMMAND", "CONFIG_CHANGE", "CROSSING_CLOSED", "CROSSING_RESTORED", "DECISION",
+    "DEVICE_FAULT", "OFFICER_ACTION", "RETENTION_PURGE", "SYNC", "AuditBusy", "AuditCorrupt", "AuditError",
+    "AuditLog", "AuditRecord", "BlobRef", "Break", "Head", "InvalidRecord", "PurgeResult", "VerifyReport",
+    "verify_log",
 ]

@@ -65,10 +65,18 @@ class Database:
             self._connection.execute("BEGIN IMMEDIATE")
             try:
                 yield self._connection
+                self._connection.execute("COMMIT")
             except BaseException:
-                self._connection.execute("ROLLBACK")
+                # A statement or commit the disk refused (full, read-only) may already have ended the
+                # transaction; one left open would refuse every later BEGIN.
+                if self._connection.in_transaction:
+                    self._connection.execute("ROLLBACK")
                 raise
-            self._connection.execute("COMMIT")
+
+    def read_one(self, sql: str, parameters: tuple) -> sqlite3.Row | None:
+        """One row, read without taking the write lock: works while the disk refuses writes."""
+        with self._lock:
+            return self._connection.execute(sql, parameters).fetchone()
 
     def close(self) -> None:
         with self._lock:

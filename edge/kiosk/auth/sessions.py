@@ -7,6 +7,7 @@ so the rules can be checked without waiting.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from edge.kiosk.auth.db import Database
@@ -49,17 +50,27 @@ class SessionStore:
         """The live session of `token`, marked as used now unless `touch` is False; None if there is
         none or it expired. A page's own polling passes touch=False: only a person keeps a session alive."""
         digest = token_digest(token)
-        with self._db.transaction() as c:
-            row = c.execute("SELECT * FROM sessions WHERE token_digest = ?", (digest,)).fetchone()
-            if row is None:
+        try:
+            with self._db.transaction() as c:
+                row = c.execute("SELECT * FROM sessions WHERE token_digest = ?", (digest,)).fetchone()
+                if row is None:
+                    return None
+                if self._expired(row, now):
+                    c.execute("DELETE FROM sessions WHERE token_digest = ?", (digest,))
+                    return None
+                if touch:
+                    c.execute("UPDATE sessions SET last_seen = ? WHERE token_digest = ?",
+                              (max(now, row["last_seen"]), digest))
+        except sqlite3.OperationalError:
+            # The state disk refuses writes (full or read-only; the storage alarm says which): the
+            # officer's screen must keep working, so the session is checked without being marked used.
+            row = self._db.read_one("SELECT * FROM sessions WHERE token_digest = ?", (digest,))
+            if row is None or self._expired(row, now):
                 return None
-            if now - row["last_seen"] >= self._idle_s or now - row["created_at"] >= self._max_s:
-                c.execute("DELETE FROM sessions WHERE token_digest = ?", (digest,))
-                return None
-            if touch:
-                c.execute("UPDATE sessions SET last_seen = ? WHERE token_digest = ?",
-                          (max(now, row["last_seen"]), digest))
         return Session(row["username"], row["csrf_token"], row["created_at"])
+
+    def _expired(self, row: sqlite3.Row, now: float) -> bool:
+        return now - row["last_seen"] >= self._idle_s or now - row["created_at"] >= self._max_s
 
     def end(self, token: str) -> None:
         with self._db.transaction() as c:
