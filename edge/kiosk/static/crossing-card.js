@@ -55,16 +55,21 @@ function renderOutcome(card, crossing) {
 function renderEvidence(card, lane, crossing) {
   const base = `/api/lanes/${encodeURIComponent(lane.lane_id)}/crossings/${encodeURIComponent(crossing.crossing_id)}`;
   const plate = crossing.plate;
-  setText(card, ".plate-text", plate ? plate.text : "not read yet");
+  // A restored crossing has no live reads: show what its decision's record says it was about.
+  const recorded = crossing.restored ? crossing.decision?.evidence : null;
+  const unread = recorded ? "none recorded" : "not read yet";
+  setText(card, ".plate-text", plate ? plate.text : recorded?.plate ? `${recorded.plate} (recorded)` : unread);
   setText(card, ".plate-confidence", plate ? `confidence ${pct(plate.confidence)}` : "");
   setImage(card.querySelector(".plate-crop"), crossing.images.plate && `${base}/plate.jpg`,
     plate ? `${plate.text}-${plate.frames}` : "");
 
   const doc = crossing.document;
   setText(card, ".doc-name", doc ? `${doc.surname}, ${doc.given_names}` : crossing.document_rescan
-    ? `re-scan needed: ${crossing.document_rescan}` : "not read yet");
+    ? `re-scan needed: ${crossing.document_rescan}` : recorded?.document_number ? "(recorded before the restart)"
+      : unread);
   setText(card, ".doc-nationality", doc?.nationality);
-  setText(card, ".doc-number", doc?.document_number);
+  setText(card, ".doc-number", doc ? doc.document_number
+    : recorded?.document_number && `${recorded.document_number} (${recorded.issuing_state})`);
   setText(card, ".doc-expiry", doc?.expiry_date);
   const mrz = card.querySelector(".doc-mrz");
   mrz.textContent = doc ? (doc.valid ? "valid" : `INVALID: ${doc.problems.join("; ")}`) : "—";
@@ -74,9 +79,11 @@ function renderEvidence(card, lane, crossing) {
 
   const face = crossing.face;
   const box = crossing.boxes.face;
+  const recordedFace = recorded && recorded.face_match !== null ? `recorded: ${recorded.face_match ? "MATCH" : "NO MATCH"}`
+    : unread;
   setText(card, ".face-score", face
     ? `score ${face.score.toFixed(2)} (threshold ${face.threshold.toFixed(2)}): ${face.match ? "MATCH" : "NO MATCH"}`
-    : "not compared yet");
+    : recorded ? recordedFace : "not compared yet");
   card.querySelector(".face-score").dataset.match = face ? String(face.match) : "";
   setImage(card.querySelector(".live-face"), crossing.images.face && `${base}/face.jpg`,
     box ? `${box.left},${box.top},${box.width}` : "");
@@ -113,6 +120,9 @@ export function renderCard(card, lane, user) {
     card.dataset.crossing = crossing.crossing_id;
     card.querySelector(".action-message").textContent = "";
   }
+  const restored = card.querySelector(".restored-note");
+  restored.hidden = !crossing.restored;
+  restored.textContent = crossing.restored ? `↻ Crossing ${crossing.restored}` : "";
   renderOutcome(card, crossing);
   renderEvidence(card, lane, crossing);
   const enabled = actionable(lane, user);

@@ -194,12 +194,21 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// The crossing-wide storage alarm: the state disk refuses writes, so actions are refused until it clears.
+function renderStorage(alarm) {
+  const banner = document.getElementById("storage-alarm");
+  banner.hidden = !alarm;
+  banner.textContent = alarm ? `⚠ STORAGE ALARM — ${alarm.problem}: actions cannot be recorded and are refused` : "";
+}
+
 async function pollStatus() {
   const pill = document.getElementById("watchlist");
   try {
     const response = await window.edgeAuth.poll("/api/status");
     if (!response.ok) throw new Error(`status ${response.status}`);
-    const w = (await response.json()).watchlist;
+    const status = await response.json();
+    renderStorage(status.storage);
+    const w = status.watchlist;
     const age = w.oldest_age_s === null ? "never applied" : `${Math.round(w.oldest_age_s / 60)} min old`;
     pill.dataset.state = w.stale ? "stale" : "fresh";
     pill.textContent = w.stale ? `⚠ Watchlist STALE (${age})` : `Watchlist fresh (${age})`;
@@ -218,6 +227,7 @@ function connect(delay = 500) {
     const data = JSON.parse(msg.data);
     if (data.type === "hello") data.lanes.forEach((lane) => render(lane));
     else if (data.type === "lane") render(data.lane, data.at);
+    else if (data.type === "status") renderStorage(data.storage);
   };
   ws.onclose = (event) => {
     if (event.code === 1008) {
