@@ -92,8 +92,12 @@ def test_a_spoiled_answer_is_a_visible_fault_and_the_retry_recovers(board, fault
     assert master.read_discrete_inputs(0, 3) == [False, False, True]
     assert health.changes[-1].state is DeviceState.DEGRADED
     assert health.changes[-1].last_error.startswith("ReadDiscreteInputs at 0:")
-    for _ in range(2):
-        master.read_discrete_inputs(0, 3)
+    # Good exchanges bring it back. On a loaded machine a slow answer's late bytes can still spoil
+    # the next exchange or two (seen as noise: correct), so allow a few before it must be online.
+    for _ in range(8):
+        assert master.read_discrete_inputs(0, 3) == [False, False, True]
+        if link.health.health.state is DeviceState.ONLINE:
+            break
     assert link.health.health.state is DeviceState.ONLINE
     link.close()
 

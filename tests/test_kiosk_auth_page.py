@@ -61,10 +61,10 @@ def test_badge_and_pin_and_the_lockout_words(server, page):
         page.keyboard.type("1234")
         page.keyboard.press("Enter")
         if attempt < 2:
-            expect(page.locator("#error")).to_have_text("wrong badge or PIN")
+            expect(page.locator("#error")).to_have_text("wrong badge or PIN", timeout=20000)  # hashing: slow under load
             expect(page.locator("#pin")).to_be_focused()  # the badge stays, the wrong PIN is gone
             expect(page.locator("#pin")).to_have_value("")
-    expect(page.locator("#error")).to_have_text("account locked for 5 minutes")
+    expect(page.locator("#error")).to_have_text("account locked for 5 minutes", timeout=20000)
     server.auth.accounts.users.record_success("alice")  # unlocked, as `edge users passwd` would
     page.keyboard.type("4711")
     page.keyboard.press("Enter")
