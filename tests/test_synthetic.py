@@ -19,6 +19,7 @@ from edge.cli import main
 from edge.synthetic import (
     REGIONS,
     SceneTruth,
+    plate_frames,
     random_plate_text,
     render_plate,
     scene_for,
@@ -324,6 +325,24 @@ def test_plate_frames_follow_the_dataset_contract(tmp_path):
         assert image.shape == (720, 1280, 3)
         assert x >= 0 and y >= 0 and x + w <= 1280 and y + h <= 720 and w > 10 and h > 5
         assert cv2.cvtColor(image[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY).std() > 15
+
+
+def test_lettering_lies_beside_the_plate_and_leaves_the_frame_otherwise_as_it_was():
+    plain = list(plate_frames(4, seed=5, regions=["us-tx", "fr"]))
+    lettered = list(plate_frames(4, seed=5, regions=["us-tx", "fr"], lettering=3))
+    assert sum(len(f.lettering) for f in lettered) >= 3
+    for a, b in zip(plain, lettered, strict=True):
+        assert (a.text, a.box) == (b.text, b.box)
+        px, py, pw, ph = b.box
+        changed = np.abs(a.image.astype(np.int16) - b.image.astype(np.int16)).max(axis=2) > 0
+        # Lettering never covers the plate; it is painted only inside its boxes.
+        assert not changed[py:py + ph, px:px + pw].any()
+        inside = np.zeros_like(changed)
+        for x, y, w, h in b.lettering:
+            assert x + w <= px or px + pw <= x or y + h <= py or py + ph <= y
+            inside[y:y + h, x:x + w] = True
+        assert not (changed & ~inside).any()
+        assert changed.any() == bool(b.lettering)
 
 
 def test_plate_crops_follow_the_dataset_contract(tmp_path):

@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     plates.add_argument("--seed", type=int, default=0)
     plates.add_argument("--crops", action="store_true", help="plate crops + labels.csv instead of whole frames")
     plates.add_argument("--regions", help="comma-separated region codes (default: all), e.g. us-ca,de,br")
+    plates.add_argument("--lettering", type=int, default=0, metavar="N",
+                        help="frames: paint up to N pieces of vehicle lettering (not plates) beside the plate")
     plates.set_defaults(func=_plates)
 
     scene = synth_sub.add_parser("scene", help="render a lane's scene to a video (.mp4/.avi) or a frames folder")
@@ -62,9 +64,12 @@ def _plates(args: argparse.Namespace) -> int:
     if args.count < 1:
         print("--count must be at least 1", file=sys.stderr)
         return _EXIT_BAD_INPUT
-    writer = write_plate_crops if args.crops else write_plate_frames
     try:
-        paths = writer(args.directory, args.count, args.seed, regions=_regions(args.regions))
+        if args.crops:
+            paths = write_plate_crops(args.directory, args.count, args.seed, regions=_regions(args.regions))
+        else:
+            paths = write_plate_frames(args.directory, args.count, args.seed, regions=_regions(args.regions),
+                                       lettering=args.lettering)
     except ValueError as exc:
         print(f"edge synth plates: {exc}", file=sys.stderr)
         return _EXIT_BAD_INPUT

@@ -7,16 +7,18 @@
 """
 
 from edge.synthetic.crops import PlateMeta, render_plate
-from edge.synthetic.datasets import write_plate_crops, write_plate_frames
+from edge.synthetic.datasets import PlateFrame, plate_frames, write_plate_crops, write_plate_frames
 from edge.synthetic.regions import REGIONS, random_plate_text
 from edge.synthetic.scene import CAMERAS, Scene, SceneTruth, scene_for
 
 __all__ = [
     "CAMERAS",
     "REGIONS",
+    "PlateFrame",
     "PlateMeta",
     "Scene",
     "SceneTruth",
+    "plate_frames",
     "random_plate_text",
     "render_plate",
     "scene_for",

@@ -11,13 +11,15 @@ them sees more than one lane's view.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from edge.synthetic.crops import render_plate
+from edge.synthetic.lettering import add_lettering
 from edge.synthetic.regions import REGIONS, random_plate_text, region_format
 from edge.synthetic.timeline import Moment, SlotPlan
 from edge.synthetic.views import plate_quad, render_plate_view
@@ -43,14 +45,37 @@ def _regions(regions: Iterable[str] | None) -> tuple[str, ...]:
     return chosen
 
 
-def write_plate_frames(directory: str | Path, count: int, seed: int,
-                       regions: Iterable[str] | None = None) -> list[Path]:
-    """Write `count` whole 1280x720 frames with one boxed plate each; returns the image paths."""
+@dataclass(frozen=True, eq=False)
+class PlateFrame:
+    """One rendered 1280x720 frame with one plate, and where that plate is."""
+
+    image: np.ndarray  # BGR uint8, not yet JPEG-compressed
+    quad: np.ndarray  # the plate's corners (tl, tr, br, bl) in pixels
+    text: str
+    region: str
+    two_line: bool
+    jpeg_quality: int  # the quality the frame is meant to be stored at
+    lettering: tuple[tuple[int, int, int, int], ...] = ()  # boxes (x, y, w, h) of text that is not a plate
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """x, y, w, h of the pixels the plate covers (the dataset contract's box)."""
+        x0, y0 = np.floor(self.quad.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(self.quad.max(axis=0)).astype(int)
+        return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+
+
+def plate_frames(count: int, seed: int, regions: Iterable[str] | None = None,
+                 lettering: int = 0) -> Iterator[PlateFrame]:
+    """`count` whole frames with one plate each, rendered in memory (what `write_plate_frames` stores).
+
+    `lettering` > 0 paints up to that many pieces of vehicle lettering (phone and fleet numbers,
+    names) beside the plate in each frame: text that is not a plate, for localisers to reject.
+    """
     chosen = _regions(regions)
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed & 0xFFFFFFFF, 0xF4A3E5])
-    written: list[Path] = []
+    # Lettering draws from its own stream, so the frames themselves stay those of the seed.
+    letter_rng = np.random.default_rng([seed & 0xFFFFFFFF, 0x1E77])
     for i in range(count):
         if i % _FRAMES_PER_RIG == 0:
             rig = random_rig(rng, plate_roll_deg=float(rng.uniform(-12, 12)))
@@ -75,13 +100,28 @@ def write_plate_frames(directory: str | Path, count: int, seed: int,
             raise RuntimeError(f"no camera position showed the whole plate of frame {i} (seed {seed})")
         frame = backdrop.copy()
         render_plate_view(frame, rig, visit, assets, Moment("arriving", travel, float(rng.uniform(0, 4))), rng)
+        item = PlateFrame(frame, quad, visit.plate.text, region, visit.plate.two_line, int(rng.integers(70, 96)))
+        if lettering > 0:
+            plate_width = item.box[2]
+            painted = add_lettering(frame, letter_rng, item.box, (0.1 * plate_width, 0.35 * plate_width),
+                                    int(letter_rng.integers(0, lettering + 1)))
+            item = dataclasses.replace(item, lettering=tuple(painted))
+        yield item
+
+
+def write_plate_frames(directory: str | Path, count: int, seed: int,
+                       regions: Iterable[str] | None = None, lettering: int = 0) -> list[Path]:
+    """Write `count` whole 1280x720 frames with one boxed plate each; returns the image paths."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for i, item in enumerate(plate_frames(count, seed, regions, lettering)):
         name = f"synth_{i:05d}.jpg"
         path = out / name
-        if not cv2.imwrite(str(path), frame, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 96))]):
+        if not cv2.imwrite(str(path), item.image, [cv2.IMWRITE_JPEG_QUALITY, item.jpeg_quality]):
             raise OSError(f"could not write {path}")
-        x0, y0 = np.floor(quad.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(quad.max(axis=0)).astype(int)
-        path.with_suffix(".txt").write_text(f"{name}\t{x0}\t{y0}\t{x1 - x0}\t{y1 - y0}\t{visit.plate.text}\n")
+        x, y, w, h = item.box
+        path.with_suffix(".txt").write_text(f"{name}\t{x}\t{y}\t{w}\t{h}\t{item.text}\n")
         written.append(path)
     return written
 
