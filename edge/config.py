@@ -237,6 +237,9 @@ class PlatesConfig(StrictModel):
     formats: list[PlateFormatConfig] = []
     # Candidate rows read per frame: each costs one recogniser run (at most half of them per scale).
     candidates: int = Field(default=6, ge=1, le=12)
+    # Which candidate rows are read first: "rows" (the row search's own order, coarse to fine) or
+    # "detector" (all scales' rows ordered by the HOG plate detector, models/plate_detector.svm).
+    ranking: Literal["rows", "detector"] = "rows"
     min_confidence: float = Field(default=0.2, ge=0, le=1)
     voting: PlateVotingConfig = PlateVotingConfig()
 

@@ -43,11 +43,13 @@ def _add_reader_options(parser: argparse.ArgumentParser) -> None:
                         help=f"plate region format (repeatable; default any): {', '.join(BUILTIN_REGIONS)}")
     parser.add_argument("--candidates", type=int, default=ReaderSettings.candidates,
                         help="candidate text rows read per frame")
+    parser.add_argument("--ranking", choices=("rows", "detector"), default=ReaderSettings.ranking,
+                        help="order of a frame's rows: the row search's own, or the HOG plate detector's score")
 
 
 def _reader(args: argparse.Namespace) -> PlateReader:
     regions = tuple(args.regions or ("any",))
-    return PlateReader(ReaderSettings(regions=regions, candidates=args.candidates))
+    return PlateReader(ReaderSettings(regions=regions, candidates=args.candidates, ranking=args.ranking))
 
 
 def _load(path: Path) -> np.ndarray:
