@@ -159,6 +159,7 @@ def _bench(args: argparse.Namespace) -> int:
         "cpu_median_ms": round(statistics.median(cpu_timings), 2),
         "mode": "crops" if crops else "frames",
         "regions": list(args.regions or ["any"]),
+        "ranking": args.ranking,
         "rss_added_mb": round(_rss_mb() - rss_before, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
