@@ -53,6 +53,11 @@ TOPICS = {DECISION: "decision", OFFICER_ACTION: "officer_action", BARRIER_COMMAN
           SYNC: "watchlist", CROSSING_CLOSED: "crossing_closed", CROSSING_RESTORED: "crossing_restored"}
 
 
+def outbox_marker(state_dir: Path) -> Path:
+    """Where the last audit seq handed to the outbox is kept (one file per state dir, shared by every writer)."""
+    return state_dir / "outbox-audit-seq"
+
+
 class NotRecorded(Exception):
     """The audit log refused a record; the message names the problem in words for the officer
     ("not recorded: the state disk is full"). What it describes must not take effect."""

@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from edge.audit import AuditLog
+from edge.outbox.queue import Outbox
+from edge.recorder import missing_from_outbox
 from hardware.sim.client import SimProcess
 from tests.hardware_helpers import DEADLINE_S, FAST_BARRIER_SIM, TD3
+from tests.kiosk_browser import audit_records
 
 TD3_BAD = (TD3[0], TD3[1].replace("7408122", "7408123"))
 
@@ -82,11 +86,15 @@ def test_technician_opens_the_barrier_with_a_record(tmp_path):
         report = json.loads(result.stdout.splitlines()[-1])
         assert (report["lane"], report["result"], report["status"]["arm"]) == ("lane-1", "up", "up")
         assert sim.command("stats")["open_pulses"] == 1
-    (record,) = (tmp_path / "state" / "barrier-commands.jsonl").read_text().splitlines()
-    entry = json.loads(record)
-    assert (entry["lane"], entry["action"], entry["reason"], entry["actor"]) == (
-        "lane-1", "open", "commissioning", "technician:kim")
-    assert report["record"] == str(tmp_path / "state" / "barrier-commands.jsonl")
+    audit = tmp_path / "state" / "audit"
+    assert report["record"] == str(audit)
+    (command,) = [r for r in audit_records(tmp_path / "state") if r["kind"] == "barrier_command"]
+    assert (command["lane"], command["actor"]) == ("lane-1", "technician:kim")
+    assert (command["payload"]["action"], command["payload"]["reason"]) == ("open", "commissioning")
+    assert edge("audit", "verify", "--config", str(config)).returncode == 0
+    # The centre hears of it too: queued in the outbox under the barrier topic, with its audit seq.
+    with Outbox(tmp_path / "state" / "outbox.sqlite", source="test") as outbox:
+        assert missing_from_outbox(audit / "audit.jsonl", outbox) == []
 
 
 def test_open_with_the_barrier_unreachable_is_refused_and_not_recorded(tmp_path):
@@ -97,7 +105,18 @@ def test_open_with_the_barrier_unreachable_is_refused_and_not_recorded(tmp_path)
     report = json.loads(result.stdout.splitlines()[-1])
     assert report["result"] == "refused"
     assert report["status"]["health"]["state"] == "offline"
-    assert not (tmp_path / "state" / "barrier-commands.jsonl").exists()
+    assert not [r for r in audit_records(tmp_path / "state") if r["kind"] == "barrier_command"]
+
+
+def test_open_while_the_service_holds_the_audit_log_is_refused_and_says_where_to_do_it(tmp_path):
+    with SimProcess("barrier", "--tcp", "0", *FAST_BARRIER_SIM) as sim:
+        config = lane_config(tmp_path, barrier_url=sim.url)
+        with AuditLog(tmp_path / "state" / "audit"):  # as the running service holds it
+            result = edge("device", "barrier", "open", "--lane", "1", "--config", str(config))
+        assert sim.command("stats")["open_pulses"] == 0
+    assert result.returncode == 1
+    assert "The service is running and drives this barrier" in result.stderr
+    assert "technician page" in result.stderr
 
 
 def test_barrier_status(tmp_path):

@@ -4,9 +4,10 @@
   edge device barrier status --lane 1   read the inputs and print the barrier's status
   edge device reader listen --lane 1    print what the document reader sends, as JSON lines
 
-`--lane` takes a lane id from the config, or its 1-based position. Every barrier command is
-appended to `barrier-commands.jsonl` in the state dir (and flushed to disk) before it is sent;
-that file stands in for the audit log until the audit log takes these records.
+`--lane` takes a lane id from the config, or its 1-based position. Every barrier command goes
+into the crossing's audit log (durable before it is sent) and to the centre through the outbox,
+like the service's own. The service holds the audit log and the lane's serial lines while it runs,
+so `barrier open` refuses then and names the way that works (the technician page's barrier test).
 """
 
 from __future__ import annotations
@@ -14,20 +15,29 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import signal
 import sys
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from edge.audit import AuditBusy, AuditError, AuditLog
 from edge.commands.config import EXIT_BAD_CONFIG, load_for_command
 from edge.config import DEFAULT_CONFIG, BarrierConfig, EdgeConfig, LaneConfig
-from hardware.barrier import ArmState, BarrierCommand, BarrierStatus, ModbusBarrier, OpenFailed, OpenRefused
+from edge.outbox.queue import Outbox
+from edge.recorder import Recorder, outbox_marker
+from hardware.barrier import (
+    ArmState,
+    BarrierCommand,
+    BarrierCommandSink,
+    BarrierStatus,
+    ModbusBarrier,
+    OpenFailed,
+    OpenRefused,
+)
 from hardware.health import DeviceHealth, DeviceState
 from hardware.link import SerialLink
 from hardware.reader import DocumentRead, DocumentReader, ReaderEvent
-
-COMMAND_LOG = "barrier-commands.jsonl"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -88,34 +98,39 @@ def _lane_with(args: argparse.Namespace, device: str) -> tuple[EdgeConfig, LaneC
     return config, lane
 
 
-class JsonLinesCommandLog:
-    """Append-only JSON lines, each flushed and fsynced before the command it records goes out."""
+class ServiceRunning(Exception):
+    """The service holds the crossing's audit log: a second writer would fork its chain."""
 
-    def __init__(self, path: Path, lane_id: str):
-        self.path = path
-        self._lane = lane_id
 
-    def __call__(self, command: BarrierCommand) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({**command.to_json(), "lane": self._lane, "via": "edge device barrier"})
-        with self.path.open("a", encoding="utf-8") as log:
-            log.write(line + "\n")
-            log.flush()
-            os.fsync(log.fileno())
+@contextmanager
+def _records(config: EdgeConfig) -> Iterator[Recorder]:
+    """The crossing's audit log and outbox, as the service records into them."""
+    state = config.state_dir
+    try:
+        audit = AuditLog(state / config.audit.dir)
+    except AuditBusy as exc:
+        raise ServiceRunning(str(exc)) from None
+    try:
+        with Outbox(state / config.outbox.path, source=config.crossing.id) as outbox:
+            yield Recorder(audit, outbox, marker=outbox_marker(state))
+    finally:
+        audit.close()
 
 
 def _print_health(health: DeviceHealth) -> None:
     print(json.dumps({"event": "health", **health.to_json()}), flush=True)
 
 
-def _barrier(args: argparse.Namespace) -> tuple[ModbusBarrier, BarrierConfig, Path, LaneConfig]:
-    config, lane = _lane_with(args, "barrier")
+def _status_only(command: BarrierCommand) -> None:
+    raise OpenRefused(f"`edge device barrier status` sends no commands (not sent: {command.action})")
+
+
+def _barrier(lane: LaneConfig, sink: BarrierCommandSink = _status_only) -> tuple[ModbusBarrier, BarrierConfig]:
+    """The lane's barrier; `sink` records each command before it is sent."""
     settings = lane.barrier
     assert settings is not None  # _lane_with checked
-    record = config.state_dir / COMMAND_LOG
     link = SerialLink.for_device(f"{lane.id}/barrier", settings.link)
-    barrier = ModbusBarrier(f"{lane.id} barrier", settings, link, JsonLinesCommandLog(record, lane.id))
-    return barrier, settings, record, lane
+    return ModbusBarrier(f"{lane.id} barrier", settings, link, sink), settings
 
 
 def _report(lane: LaneConfig, result: str, status: BarrierStatus, **extra: object) -> None:
@@ -123,7 +138,22 @@ def _report(lane: LaneConfig, result: str, status: BarrierStatus, **extra: objec
 
 
 def _barrier_open(args: argparse.Namespace) -> int:
-    barrier, settings, record, lane = _barrier(args)
+    config, lane = _lane_with(args, "barrier")
+    try:
+        with _records(config) as recorder:
+            return _open_recorded(args, lane, lambda command: recorder.barrier_command(lane.id, None, command),
+                                  str(config.state_dir / config.audit.dir))
+    except ServiceRunning as exc:
+        print(f"not opened: {exc}. The service is running and drives this barrier: use the technician page's "
+              f"'Pulse the barrier' (it is audited there), or stop the service first", file=sys.stderr)
+        return 1
+    except AuditError as exc:
+        print(f"not opened: the audit log cannot be opened: {exc}", file=sys.stderr)
+        return 1
+
+
+def _open_recorded(args: argparse.Namespace, lane: LaneConfig, sink: BarrierCommandSink, record: str) -> int:
+    barrier, settings = _barrier(lane, sink)
     try:
         barrier.open(args.reason, args.actor)
         deadline = time.monotonic() + settings.travel_timeout_s + 1.0
@@ -135,17 +165,18 @@ def _barrier_open(args: argparse.Namespace) -> int:
         _report(lane, "refused", barrier.status, error=str(exc))
         return 1
     except OpenFailed as exc:
-        _report(lane, "failed", barrier.status, error=str(exc), record=str(record))
+        _report(lane, "failed", barrier.status, error=str(exc), record=record)
         return 1
     finally:
         barrier.close()
     result = "up" if status.arm is ArmState.UP else "not up"
-    _report(lane, result, status, record=str(record))
+    _report(lane, result, status, record=record)
     return 0 if result == "up" else 1
 
 
 def _barrier_status(args: argparse.Namespace) -> int:
-    barrier, _, _, lane = _barrier(args)
+    _, lane = _lane_with(args, "barrier")
+    barrier, _ = _barrier(lane)
     status = barrier.poll()
     # A just-opened link counts as degraded until a few good exchanges; give it those.
     for _ in range(5):
