@@ -167,7 +167,7 @@ class Checkpoint:
         """A technician's test of a lane device ("barrier": one pulse, only while the lane is idle;
         "reader": the document presented again), audited before it is tried and when refused.
         Returns what happened; raises ActionRefused with the reason it was not done."""
-        self.audit.append(DEVICE_TEST, actor=actor, lane=lane_id, payload={"device": device, "event": "requested"})
+        self._audit_or_refuse(DEVICE_TEST, actor=actor, lane=lane_id, payload={"device": device, "event": "requested"})
         try:
             if device == "barrier":
                 self.lanes[lane_id].test_barrier(actor)
@@ -183,16 +183,23 @@ class Checkpoint:
                     raise ActionRefused(str(exc)) from exc
                 done = "the lane's last document was presented to the reader again"
         except ActionRefused as exc:
-            self.audit.append(DEVICE_TEST, actor=actor, lane=lane_id,
-                              payload={"device": device, "event": "refused", "reason": str(exc)})
+            self._audit_or_refuse(DEVICE_TEST, actor=actor, lane=lane_id,
+                                  payload={"device": device, "event": "refused", "reason": str(exc)})
             raise
         return done
+
+    def _audit_or_refuse(self, kind: str, *, actor: str, lane: str, payload: dict) -> None:
+        """Append a technician's record; if it cannot be written, refuse in words (a full disk is not a 500)."""
+        try:
+            self.audit.append(kind, actor=actor, lane=lane, payload=payload)
+        except AuditError as exc:
+            raise ActionRefused(f"not recorded: {self.storage.check() or exc}") from exc
 
     def propose_roi(self, lane_id: str, roi: dict, command: str, actor: str) -> None:
         """A plate ROI drawn on the technician page goes on record; the config file is changed by
         `command` (the service does not rewrite its own config while lanes run with it)."""
-        self.audit.append(CONFIG_CHANGE, actor=actor, lane=lane_id,
-                          payload={"event": "plate roi proposed", "roi": roi, "command": command})
+        self._audit_or_refuse(CONFIG_CHANGE, actor=actor, lane=lane_id,
+                              payload={"event": "plate roi proposed", "roi": roi, "command": command})
 
     def history(self, text: str, limit: int) -> list[PastCrossing]:
         return self.history_store.search(text, limit)

@@ -80,9 +80,9 @@ def kiosk_client(service: RunningService) -> httpx.Client:
     return httpx.Client(base_url=service.url, timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
 
 
-def log_in(client: httpx.Client) -> str:
-    """Log in as the demo officer; returns the session's CSRF token."""
-    response = client.post("/api/login", json={"username": "officer", "password": "officer"})
+def log_in(client: httpx.Client, username: str = "officer") -> str:
+    """Log in as a demo account (officer, tech, super: the password is the name); returns the CSRF token."""
+    response = client.post("/api/login", json={"username": username, "password": username})
     assert response.status_code == 200, response.text
     return response.json()["csrf_token"]
 

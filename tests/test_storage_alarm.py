@@ -17,7 +17,7 @@ import httpx
 from edge.outbox.queue import Outbox
 from edge.recorder import missing_from_outbox
 from edge.storage import StorageMonitor, probe
-from tests.sim_lane import SimLane, pending_crossing
+from tests.sim_lane import LANE, SimLane, kiosk_client, log_in, pending_crossing
 from tests.small_filesystem import ext4_that_fails, fill, small_tmpfs
 
 
@@ -100,12 +100,16 @@ def test_a_state_disk_turned_read_only_refuses_actions_and_raises_the_alarm(tmp_
                                                                              folder_cameras):
     state = tmp_path / "state"
     with ext4_that_fails(state) as disk, SimLane(tmp_path, state, folder_cameras) as lane:
-        with pending_crossing(start_service, lane) as at:
+        with pending_crossing(start_service, lane) as at, kiosk_client(at.service) as technician:
+            technician_csrf = log_in(technician, "tech")
             disk.fail()
             refused = at.act("refer")
             assert refused.status_code == 409, refused.text
             assert refused.json()["detail"] == "not recorded: the state disk is read-only, so the action was not taken"
             _assert_alarm_shown(at.service, at.client, "read_only", "the state disk is read-only")
+            roi = technician.post(f"/api/lanes/{LANE}/roi", json={"x": 0, "y": 0, "width": 64, "height": 64},
+                                  headers={"X-CSRF-Token": technician_csrf})
+            assert roi.status_code == 409 and roi.json()["detail"] == "not recorded: the state disk is read-only"
             audited = (state / "audit" / "audit.jsonl").read_bytes()
         assert at.service.stop() == 0, "a read-only state disk does not keep the service from stopping cleanly"
         disk.repair()

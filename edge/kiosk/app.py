@@ -83,7 +83,7 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
     def healthz() -> dict:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="every lane's cameras are up")
+    @app.get("/readyz", summary="every lane's cameras are up and the state disk takes writes")
     def readyz() -> Response:
         ready, detail = backend.readiness()
         return PlainTextResponse(detail, status_code=200 if ready else 503)

@@ -77,7 +77,10 @@ def technician_router(backend: TechnicianBackend, auth: Auth,
         known_camera(lane_id, "plate")
         command = roi_command(lane_id, roi)
         actor = f"{user.username} ({user.role.value})"
-        await asyncio.to_thread(backend.propose_roi, lane_id, roi.model_dump(), command, actor)
+        try:
+            await asyncio.to_thread(backend.propose_roi, lane_id, roi.model_dump(), command, actor)
+        except ActionRefused as exc:  # not recorded (the state disk refuses writes)
+            raise HTTPException(409, str(exc)) from None
         return {"roi": roi.model_dump(), "command": command}
 
     return router
