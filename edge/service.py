@@ -32,7 +32,7 @@ from edge.outbox.publisher import OutboxPublisher
 from edge.outbox.queue import Outbox
 from edge.plates.pipeline import PlateReader
 from edge.pubsub import Broadcaster
-from edge.recorder import Recorder
+from edge.recorder import Recorder, outbox_marker
 from edge.recovery import START_EVENT, open_crossings
 from edge.storage import REASONS, StorageAlarm, StorageMonitor
 from edge.systemd import Notifier, ProgressWatchdog
@@ -65,7 +65,7 @@ class Checkpoint:
         self.outbox = Outbox(state / config.outbox.path, source=config.crossing.id)
         self.publisher = OutboxPublisher(self.outbox, config.central) if config.central is not None else None
         self.storage = StorageMonitor(state, on_change=self._storage_changed, on_writable=self._catch_up)
-        self.recorder = Recorder(self.audit, self.outbox, marker=state / "outbox-audit-seq", storage=self.storage)
+        self.recorder = Recorder(self.audit, self.outbox, marker=outbox_marker(state), storage=self.storage)
         self.watchlist = WatchlistRuntime(config.watchlist, state, on_report=self.recorder.sync)
         self.history_store = CrossingHistory(state / "history.sqlite")
         self.faces = LaneFacesFactory(config.faces, self.watchlist)
