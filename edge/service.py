@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -29,12 +31,12 @@ from edge.lane_runtime import LaneContext, LaneRuntime, LaneView, Preview
 from edge.metrics import Family, render
 from edge.outbox.metrics import outbox_families
 from edge.outbox.publisher import OutboxPublisher
-from edge.outbox.queue import Outbox
+from edge.outbox.queue import Outbox, OutboxError
 from edge.plates.pipeline import PlateReader
 from edge.pubsub import Broadcaster
 from edge.recorder import Recorder, outbox_marker
 from edge.recovery import START_EVENT, open_crossings
-from edge.storage import REASONS, StorageAlarm, StorageMonitor
+from edge.storage import REASONS, StorageAlarm, StorageMonitor, probe
 from edge.systemd import Notifier, ProgressWatchdog
 from edge.watchlist.runtime import WatchlistRuntime
 from hardware.sim.client import SimError
@@ -50,6 +52,11 @@ class CheckpointError(Exception):
     """The crossing cannot start; the message names the part and the problem."""
 
 
+def _disk_problem(state: Path) -> str:
+    found = probe(state)
+    return f" ({found[1]})" if found is not None else ""
+
+
 class Checkpoint:
     """Every lane of the crossing and what they share, seen through the interface the kiosk needs."""
 
@@ -61,13 +68,17 @@ class Checkpoint:
             state.mkdir(parents=True, exist_ok=True)
             self.audit = AuditLog(state / config.audit.dir)
         except (OSError, AuditError) as exc:
-            raise CheckpointError(f"audit log in {state / config.audit.dir}: {exc}") from exc
-        self.outbox = Outbox(state / config.outbox.path, source=config.crossing.id)
+            raise CheckpointError(f"audit log in {state / config.audit.dir}: {exc}{_disk_problem(state)}") from exc
+        try:
+            # SQLite creates its WAL files on opening: a state disk that takes no writes stops it here.
+            self.outbox = Outbox(state / config.outbox.path, source=config.crossing.id)
+            self.history_store = CrossingHistory(state / "history.sqlite")
+        except (OutboxError, sqlite3.Error) as exc:
+            raise CheckpointError(f"{exc}{_disk_problem(state)}") from exc
         self.publisher = OutboxPublisher(self.outbox, config.central) if config.central is not None else None
         self.storage = StorageMonitor(state, on_change=self._storage_changed, on_writable=self._catch_up)
         self.recorder = Recorder(self.audit, self.outbox, marker=outbox_marker(state), storage=self.storage)
         self.watchlist = WatchlistRuntime(config.watchlist, state, on_report=self.recorder.sync)
-        self.history_store = CrossingHistory(state / "history.sqlite")
         self.faces = LaneFacesFactory(config.faces, self.watchlist)
         context = LaneContext(
             recorder=self.recorder,
@@ -293,11 +304,15 @@ async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop,
                  replay_document: Callable[[str], None] | None) -> None:
     crossing = Checkpoint(config, Broadcaster(loop))
     crossing.replay_document = replay_document
+    try:
+        auth = create_auth(config.state_dir, config.kiosk.auth)
+    except sqlite3.Error as exc:
+        raise CheckpointError(f"kiosk accounts: {exc}{_disk_problem(config.state_dir)}") from exc
     closing = asyncio.Event()
     server = _KioskServer(
         closing,
         uvicorn.Config(
-            create_app(crossing, closing, create_auth(config.state_dir, config.kiosk.auth)),
+            create_app(crossing, closing, auth),
             host=config.kiosk.host,
             port=config.kiosk.port,
             ssl_certfile=config.kiosk.tls_certfile,
@@ -347,5 +362,11 @@ async def _announce_ready(server: uvicorn.Server, crossing: Checkpoint, notifier
 
 
 def run_service(config: EdgeConfig) -> int:
-    asyncio.run(serve(config))
+    try:
+        asyncio.run(serve(config))
+    except CheckpointError as exc:
+        # A state disk that takes no writes at start (full, read-only) cannot hold a single record:
+        # refusing to start, with the reason in the journal, is all that is left (systemd retries).
+        log.error("cannot start the crossing: %s", exc)
+        return 2
     return 0

@@ -6,6 +6,7 @@ and an ext4 image the kernel turns read-only."""
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -117,3 +118,28 @@ def test_a_state_disk_turned_read_only_refuses_actions_and_raises_the_alarm(tmp_
         records = [json.loads(line) for line in audited.splitlines()]
         assert not any(r["kind"] == "officer_action" for r in records), "the refused action left no trace"
         _assert_intact(state)
+
+
+def test_a_restart_onto_a_full_state_disk(tmp_path, start_service, folder_cameras):
+    with small_tmpfs(tmp_path / "state", size="24m") as state, SimLane(tmp_path, state, folder_cameras) as lane:
+        first = start_service(lane.config)
+        first.wait_until("/readyz", timeout=90)
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(timeout=10)
+        fill(state / "filler")
+        # After a crash its databases' files are still there: it starts, with the alarm raised.
+        second = start_service(lane.config)
+        assert "storage alarm: the state disk is full" in second.wait_until("/readyz", status=503, timeout=90).decode()
+        (state / "filler").unlink()
+        second.wait_until("/readyz", timeout=30)
+        assert second.stop() == 0
+
+        # After a clean stop SQLite must create them again: it cannot start, and says why.
+        fill(state / "filler")
+        third = start_service(lane.config)
+        assert third.process.wait(timeout=90) == 2
+        assert "cannot start the crossing: " in third.log() and "(the state disk is full)" in third.log()
+        (state / "filler").unlink()
+        _assert_intact(state)
+        with Outbox(state / "outbox.sqlite", source="test") as outbox:
+            assert missing_from_outbox(state / "audit" / "audit.jsonl", outbox) == []
