@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from edge.audit import (
     BARRIER_COMMAND,
@@ -28,6 +29,7 @@ from edge.policy import Outcome, Reason
 from edge.recorder import missing_from_outbox
 from edge.recovery import START_EVENT, open_crossings
 from tests.kiosk_browser import audit_records
+from tests.kiosk_browser import log_in as browser_log_in
 from tests.sim_lane import (
     LANE,
     Pending,
@@ -174,3 +176,31 @@ def test_a_crossing_open_at_sigterm_comes_back_and_closes_when_the_vehicle_leave
     with Outbox(sim_lane.state_dir / "outbox.sqlite", source="test") as outbox:
         assert missing_from_outbox(sim_lane.state_dir / "audit" / "audit.jsonl", outbox) == [], \
             "every restore and close reached the outbox too"
+
+
+def test_the_officer_sees_a_restored_crossing_for_what_it_is_and_can_act_on_it(sim_lane, start_service, page: Page):
+    """In the browser: after a kill -9 the card says the crossing was restored and its live evidence is
+    gone, shows the recorded document, and the officer's keys still work on it."""
+    with pending_crossing(start_service, sim_lane) as first:
+        before = first.crossing
+        _kill_9(first.service)
+    service = start_service(sim_lane.config)
+    service.wait_until("/readyz", timeout=90)
+    browser_log_in(page, service.url, "officer", "officer")
+    lane = page.locator(f"section.lane[data-lane={LANE}]")
+    expect(lane.locator(".card")).to_have_attribute("data-crossing", before["crossing_id"], timeout=30000)
+    note = lane.locator(".restored-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("restored after a restart")
+    expect(note).to_contain_text("live evidence is gone")
+    expect(lane.locator(".doc-number")).to_contain_text("L898902C3")
+    expect(lane.locator(".doc-name")).to_have_text("(recorded before the restart)")
+
+    page.keyboard.press("1")  # select the lane, then refer it: an action that never opens the barrier
+    page.keyboard.press("r")
+    expect(lane.locator(".action-message")).to_contain_text("recorded", timeout=20000)
+    records = [r for r in audit_records(sim_lane.state_dir) if r["crossing_id"] == before["crossing_id"]]
+    action = next(r for r in records if r["kind"] == OFFICER_ACTION)
+    assert action["payload"]["kind"] == "refer" and action["actor"] == "officer (officer)"
+    assert not any(r["kind"] == BARRIER_COMMAND for r in records)
+
