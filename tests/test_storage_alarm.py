@@ -14,10 +14,12 @@ import time
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import Page, expect
 
 from edge.outbox.queue import Outbox
 from edge.recorder import missing_from_outbox
 from edge.storage import StorageMonitor, probe
+from tests.kiosk_browser import log_in as browser_log_in
 from tests.sim_lane import LANE, SimLane, kiosk_client, log_in, pending_crossing
 from tests.small_filesystem import ext4_that_fails, fill, small_tmpfs
 
@@ -71,14 +73,20 @@ def _assert_intact(state: Path) -> None:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-def test_a_full_state_disk_refuses_actions_raises_the_alarm_and_recovers(tmp_path, start_service, folder_cameras):
+def test_a_full_state_disk_refuses_actions_raises_the_alarm_and_recovers(tmp_path, start_service, folder_cameras,
+                                                                         page: Page):
     with small_tmpfs(tmp_path / "state", size="24m") as state, SimLane(tmp_path, state, folder_cameras) as lane:
         with pending_crossing(start_service, lane) as at:
             client = at.client
             assert _alarm_metric(client, "full") == 0.0 and client.get("/api/status").json()["storage"] is None
+            browser_log_in(page, at.service.url, "officer", "officer")  # the officer's screen, logged in before
+            banner = page.locator("#storage-alarm")
+            expect(banner).to_be_hidden()
 
             fill(state / "filler")
             _assert_alarm_shown(at.service, client, "full", "the state disk is full")
+            expect(banner).to_be_visible(timeout=20000)
+            expect(banner).to_contain_text("STORAGE ALARM — the state disk is full")
             # Refused even if the audit file's last page could still take the record: an action is
             # never started on a disk that may stop it halfway.
             refused = at.act("refer")
@@ -88,6 +96,7 @@ def test_a_full_state_disk_refuses_actions_raises_the_alarm_and_recovers(tmp_pat
             (state / "filler").unlink()
             _wait(lambda: client.get("/readyz").status_code == 200, "the alarm to clear")
             assert _alarm_metric(client, "full") == 0.0 and client.get("/api/status").json()["storage"] is None
+            expect(banner).to_be_hidden(timeout=20000)
             assert "storage alarm cleared" in at.service.log()
             acted = at.act("refer")
             assert acted.status_code == 200, acted.text
