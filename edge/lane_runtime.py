@@ -439,8 +439,9 @@ class LaneRuntime:
         )
 
     def _record_decision(self, decision: Decision) -> None:
+        # Codes with their words: four LANE_DEGRADED in a row tell an operator nothing; which parts are.
         log.info("decision r%d: %s %s", decision.revision, decision.outcome,
-                 ", ".join(r.code for r in decision.reasons) or "(no reasons)",
+                 "; ".join(f"{r.code} ({r.text})" for r in decision.reasons) or "(no reasons)",
                  extra={"lane": self.config.id, "crossing": decision.crossing_id})
         try:
             self._context.recorder.decision(decision)
