@@ -9,17 +9,15 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.config import DEFAULT_CONFIG
+from edge.scratch import demo_config_text, free_loopback_port
 from edge.watchlist.store import WatchlistStore
-from tests.running_service import RunningService, free_port
+from tests.running_service import RunningService
 from tests.test_watchlist_support import Authority
 
 
 def service_config(tmp_path: Path, camera_url: Callable[[str, str], str]) -> Path:
     """The demo config on a free port with its own state dir, each camera's URL from `camera_url(lane, role)`."""
-    port = free_port()
-    text = DEFAULT_CONFIG.read_text().replace("port = 8080", f"port = {port}")
-    text = text.replace('state_dir = "../var/demo"', f'state_dir = "{tmp_path / "state"}"')
+    text = demo_config_text(tmp_path / "state", free_loopback_port())
     for lane, seed in (("lane-1", 1), ("lane-2", 2)):
         for role in ("plate", "face"):
             text = text.replace(f"synthetic://{lane}/{role}?seed={seed}", camera_url(lane, role))

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from edge.config import KioskAuthConfig
 from edge.kiosk.auth import Role, User
 from edge.kiosk.auth.web import CSRF_HEADER, SESSION_COOKIE, STATIC, Auth, create_auth
-from tests.running_service import free_port
+from edge.scratch import free_loopback_port
 from tests.test_watchlist_support import self_signed_tls
 
 PASSWORD = "correct-horse-1"
@@ -59,7 +59,7 @@ class AuthServer:
         """With `tls_folder`, served over https with a fresh self-signed certificate made there."""
         self.state_dir = state_dir
         self.auth = create_auth(state_dir, config)
-        port = free_port()
+        port = free_loopback_port()
         self.url = f"{'https' if tls_folder else 'http'}://127.0.0.1:{port}"
         self._verify: ssl.SSLContext | bool = True
         tls = {}

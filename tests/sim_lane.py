@@ -12,9 +12,10 @@ from pathlib import Path
 
 import httpx
 
+from edge.scratch import free_loopback_port
 from hardware.sim.client import SimProcess
 from tests.hardware_helpers import TD3
-from tests.running_service import RunningService, free_port
+from tests.running_service import RunningService
 
 LANE = "lane-1"
 
@@ -29,7 +30,7 @@ class SimLane:
         except Exception:
             self.barrier.close()
             raise
-        self.port = free_port()
+        self.port = free_loopback_port()
         self.state_dir = state_dir
         self.config = folder / "edge.toml"
         # Still cameras (no presence, no plate), a lane that needs only the document, and short

@@ -14,6 +14,7 @@ import pytest
 from edge.audit import DECISION, AuditLog
 from edge.cli import main
 from edge.config import DEFAULT_CONFIG, ConfigError, parse_config
+from edge.scratch import demo_config_text
 
 
 def _edge(*args: object) -> subprocess.CompletedProcess[str]:
@@ -38,7 +39,7 @@ def state_dir(tmp_path) -> Path:
 
 
 def _config(tmp_path: Path, state: Path, audit_section: str = "") -> Path:
-    text = DEFAULT_CONFIG.read_text().replace('state_dir = "../var/demo"', f'state_dir = "{state}"')
+    text = demo_config_text(state)
     path = tmp_path / "edge.toml"
     path.write_text(text + audit_section)
     return path

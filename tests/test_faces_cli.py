@@ -13,6 +13,7 @@ import pytest
 
 from edge.cli import main
 from edge.config import DEFAULT_CONFIG
+from edge.scratch import demo_config_text
 from tests import faces_images as img
 
 
@@ -79,7 +80,7 @@ def test_bench_faces_identify_enrols_one_per_identity(capsys, faces_folder):
 
 def test_calibrate_writes_the_threshold_into_the_config(capsys, faces_folder, tmp_path):
     config = tmp_path / "edge.toml"
-    config.write_text(DEFAULT_CONFIG.read_text().replace('"../var/demo"', f'"{tmp_path / "state"}"'))
+    config.write_text(demo_config_text(tmp_path / "state"))
     before = config.read_text()
     code, out = run(capsys, "faces", "calibrate", str(faces_folder), "--target-fmr", "0.1", "--config", str(config))
     result = last_json(out)

@@ -10,15 +10,16 @@ import time
 from pathlib import Path
 
 from edge.cli import main
-from edge.config import DEFAULT_CONFIG, KioskAuthConfig, load_config
+from edge.config import KioskAuthConfig, load_config
 from edge.kiosk.auth.accounts import Accounts, open_accounts
 from edge.kiosk.auth.login import Outcome
+from edge.scratch import demo_config_text
 
 PASSWORD = "correct-horse-1"
 
 
 def _config(tmp_path: Path, demo: bool = False) -> Path:
-    text = DEFAULT_CONFIG.read_text().replace('state_dir = "../var/demo"', f'state_dir = "{tmp_path / "state"}"')
+    text = demo_config_text(tmp_path / "state")
     assert "auth.demo_accounts = true" in text, "the demo config enables demo accounts"
     if not demo:
         # A real crossing's config: the same file with demo accounts off.

@@ -12,19 +12,15 @@ import time
 import httpx
 import pytest
 
-from edge.config import DEFAULT_CONFIG
-from tests.running_service import free_port
+from edge.scratch import demo_config_text, free_loopback_port
 
 DEADLINE_S = 120  # a demo vehicle arrives every ~20 s per lane; reading it takes a few more
 
 
 @pytest.fixture
 def demo(tmp_path, start_service):
-    port = free_port()
-    text = DEFAULT_CONFIG.read_text().replace("port = 8080", f"port = {port}")
-    text = text.replace('state_dir = "../var/demo"', f'state_dir = "{tmp_path / "state"}"')
     config = tmp_path / "edge.toml"
-    config.write_text(text)
+    config.write_text(demo_config_text(tmp_path / "state", free_loopback_port()))
     service = start_service(config)
     service.wait_until("/healthz", timeout=90)
     return service, tmp_path / "state"

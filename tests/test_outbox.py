@@ -12,9 +12,10 @@ import pytest
 from edge.config import DEFAULT_CONFIG, CentralConfig, ConfigError, MqttTlsConfig, parse_config
 from edge.metrics import render
 from edge.outbox import Outbox, OutboxError, OutboxPublisher
-from edge.outbox.broker import BrokerTls, Mosquitto, free_loopback_port
+from edge.outbox.broker import BrokerTls, Mosquitto
 from edge.outbox.centre import CentreSubscriber, Received, tally
 from edge.outbox.metrics import outbox_families
+from edge.scratch import free_loopback_port
 from tests.small_filesystem import fill, small_tmpfs
 from tests.test_watchlist_support import self_signed_tls
 

@@ -7,10 +7,9 @@ import json
 import signal
 import time
 
-from edge.config import DEFAULT_CONFIG
 from edge.outbox.broker import Mosquitto
 from edge.outbox.centre import CentreSubscriber
-from tests.running_service import free_port
+from edge.scratch import demo_config_text, free_loopback_port
 
 
 def _audited_decisions(state) -> set[tuple[str, int]]:
@@ -35,8 +34,7 @@ def test_every_decision_reaches_the_centre_across_an_outage_and_a_kill_9(tmp_pat
     centre = CentreSubscriber("127.0.0.1", broker.port, "checkpoint/#", client_id="test-centre")
     centre.start()
     state = tmp_path / "state"
-    text = DEFAULT_CONFIG.read_text().replace("port = 8080", f"port = {free_port()}")
-    text = text.replace('state_dir = "../var/demo"', f'state_dir = "{state}"')
+    text = demo_config_text(state, free_loopback_port())
     text += f'\n[central]\nhost = "127.0.0.1"\nport = {broker.port}\nbackoff_max_s = 1.0\n'
     config = tmp_path / "edge.toml"
     config.write_text(text)

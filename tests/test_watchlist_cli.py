@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from edge.cli import main
-from edge.config import DEFAULT_CONFIG
+from edge.scratch import demo_config_text
 
 
 def _edge(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -38,11 +38,11 @@ def crossing(tmp_path) -> dict[str, Path]:
     assert snippet.startswith("[[watchlist.trusted_keys]]")
     assert oct(key.stat().st_mode & 0o777) == "0o600"
     published = tmp_path / "published"
-    demo = DEFAULT_CONFIG.read_text()
+    demo = demo_config_text(tmp_path / "state")
     assert "[watchlist" not in demo
     config = tmp_path / "edge.toml"
     config.write_text(
-        demo.replace('state_dir = "../var/demo"', f'state_dir = "{tmp_path / "state"}"')
+        demo
         + f'\n[watchlist]\nsources = ["{published}"]\nmax_age_h = 12\nstale_policy = "no_auto_clear"\n\n'
         + snippet
     )
@@ -120,8 +120,7 @@ def test_an_empty_cache_is_stale_and_sync_without_sources_says_so(crossing, tmp_
     assert "(no lists)" in status.stdout and "stale: YES" in status.stdout
     assert "no watchlist has been applied yet" in status.stdout
     no_sources = tmp_path / "plain.toml"
-    no_sources.write_text(DEFAULT_CONFIG.read_text().replace('state_dir = "../var/demo"',
-                                                             f'state_dir = "{tmp_path / "s2"}"'))
+    no_sources.write_text(demo_config_text(tmp_path / "s2"))
     result = _edge("watchlist", "sync", "--config", no_sources, ok=False)
     assert result.returncode == 2 and "no watchlist sources" in result.stderr
     assert _edge("watchlist", "keygen", "--out", crossing["key"], "--key-id", "x", ok=False).returncode == 2

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from edge.config import DEFAULT_CONFIG
+from edge.scratch import demo_config_text, free_loopback_port
 
 
 def register(_sub: argparse._SubParsersAction) -> None:
@@ -31,12 +30,6 @@ def register_bench(bench: argparse._SubParsersAction) -> None:
     lane = bench.add_parser("lane", help="the demo crossing: crossings decided, fps, evidence -> kiosk latency")
     lane.add_argument("--seconds", type=float, default=120.0, help="how long to watch (default 120)")
     lane.set_defaults(func=_bench)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -50,11 +43,10 @@ def _bench(args: argparse.Namespace) -> int:
     from websockets.exceptions import InvalidHandshake
     from websockets.sync.client import connect
 
-    port = _free_port()
+    port = free_loopback_port()
     with tempfile.TemporaryDirectory() as scratch:
         config = Path(scratch) / "edge.toml"
-        text = DEFAULT_CONFIG.read_text().replace("port = 8080", f"port = {port}")
-        config.write_text(text.replace('state_dir = "../var/demo"', f'state_dir = "{Path(scratch) / "state"}"'))
+        config.write_text(demo_config_text(Path(scratch) / "state", port))
         log = (Path(scratch) / "service.log").open("w")
         service = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
                                    stdout=log, stderr=subprocess.STDOUT)

@@ -15,7 +15,6 @@ import argparse
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,10 +24,10 @@ from pathlib import Path
 
 from edge.audit import CROSSING_CLOSED, CROSSING_RESTORED
 from edge.audit.backwards import records_backwards
-from edge.config import DEFAULT_CONFIG
 from edge.outbox.queue import Outbox
 from edge.recorder import missing_from_outbox
 from edge.recovery import CLOSED_AT_RESTART
+from edge.scratch import demo_config_text, free_loopback_port
 
 _SAMPLE_S = 5.0
 _FPS = re.compile(r'^edge_camera_fps\{camera="[^"]+"\} ([0-9.]+)$', re.MULTILINE)
@@ -43,12 +42,6 @@ def register_bench(bench: argparse._SubParsersAction) -> None:
     soak.add_argument("--minutes", type=float, default=60.0)
     soak.add_argument("--kills", type=int, default=0, help="kill -9 and restart the service this many times")
     soak.set_defaults(func=_bench)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _proc_sample(pid: int) -> tuple[float, int]:
@@ -93,12 +86,11 @@ def _recovery_figures(state: Path) -> dict:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    port = _free_port()
+    port = free_loopback_port()
     with tempfile.TemporaryDirectory() as scratch:
         state = Path(scratch) / "state"
         config = Path(scratch) / "edge.toml"
-        text = DEFAULT_CONFIG.read_text().replace("port = 8080", f"port = {port}")
-        config.write_text(text.replace('state_dir = "../var/demo"', f'state_dir = "{state}"'))
+        config.write_text(demo_config_text(state, port))
         log_path = Path(scratch) / "service.log"
         log = log_path.open("a")
 

@@ -13,13 +13,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge.scratch import free_loopback_port
+
 MOSQUITTO = Path("/usr/sbin/mosquitto")
-
-
-def free_loopback_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)
