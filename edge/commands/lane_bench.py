@@ -1,7 +1,8 @@
 """`edge bench lane --seconds S`: the demo crossing, measured from outside like a kiosk sees it.
 
 It runs the real service (demo config: synthetic cameras, simulated devices) on a free port with
-a scratch state dir and listens on the kiosk websocket. Two latencies:
+a scratch state dir, logs in as the demo officer (the feed needs a session, as for any kiosk)
+and listens on the kiosk websocket. Two latencies:
 - decision: from the first frame that showed the vehicle's plate (the plate read's `first_seen`)
   to the first decision revision on the kiosk that carries that plate, per crossing;
 - revision: from the evidence behind each decision revision (`decision.made_at`: the frame's or
@@ -17,8 +18,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
+from edge.kiosk.auth.demo import DEMO_ACCOUNTS
+from edge.kiosk.auth.web import SESSION_COOKIE
 from edge.scratch import demo_config_text, free_loopback_port
 
 
@@ -37,6 +41,19 @@ def _percentile(values: list[float], q: float) -> float | None:
         return None
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 1)
+
+
+def _session_cookie(port: int) -> str:
+    """Log in as the demo officer; the Cookie header value that carries the session."""
+    officer = DEMO_ACCOUNTS[0]
+    body = json.dumps({"username": officer.username, "password": officer.password}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/login", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        for header in response.headers.get_all("Set-Cookie") or []:
+            if header.startswith(f"{SESSION_COOKIE}="):
+                return header.split(";", 1)[0]
+    raise RuntimeError("the demo officer's login set no session cookie")
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -58,7 +75,8 @@ def _bench(args: argparse.Namespace) -> int:
             deadline = time.monotonic() + 60
             while ws is None:
                 try:
-                    ws = connect(f"ws://127.0.0.1:{port}/ws", open_timeout=2)
+                    ws = connect(f"ws://127.0.0.1:{port}/ws", open_timeout=2,
+                                 additional_headers={"Cookie": _session_cookie(port)})
                 except (OSError, InvalidHandshake) as exc:
                     if time.monotonic() > deadline or service.poll() is not None:
                         log_text = (Path(scratch) / "service.log").read_text()
