@@ -172,19 +172,21 @@ def _registration(text: str, rng: np.random.Generator) -> tuple[np.ndarray, list
 
 
 def _small_print(canvas: Image.Image, box: tuple[float, float, float, float], colour: tuple[int, int, int],
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, words: tuple[str, ...]) -> None:
     x0, y0, x1, y1 = box
     if x1 - x0 < 10 or y1 - y0 < 4:
         return
-    words = WORDS[int(rng.integers(len(WORDS)))]
+    words = words[int(rng.integers(len(words)))]
     face = _font(PRINT_FONTS[int(rng.integers(len(PRINT_FONTS)))], max(6, int(y1 - y0)))
     left, top, right, _ = face.getbbox(words)
     x = x0 + rng.uniform(0, max(1.0, (x1 - x0) - (right - left)))
     ImageDraw.Draw(canvas).text((x - left, y0 - top), words, font=face, fill=colour)
 
 
-def _plate(text: str, rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
-    """The flat plate with its surroundings (BGR) and the registration's glyph boxes in it."""
+def flat_plate(text: str, rng: np.random.Generator, words: tuple[str, ...] = WORDS
+               ) -> tuple[np.ndarray, list[tuple[int, int, int, int]], tuple[int, int, int, int]]:
+    """The flat plate with its surroundings (BGR), the registration's glyph boxes in it, and the
+    plate's own box (x, y, width, height); small print is drawn from `words`."""
     mask, boxes, emblem = _registration(text, rng)
     h = _MASTER
     left, right = rng.uniform(0.3, 1.6, 2) * h
@@ -219,12 +221,13 @@ def _plate(text: str, rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[
         gap = rng.uniform(0.05, 0.4) * h
         _small_print(image, (px0 + 0.1 * plate_w, ty - gap - size, px0 + 0.9 * plate_w, ty - gap),
                      _colour(rng, light=not dark_text) if rng.random() < 0.5 else tuple(int(c) for c in
-                                                                                        rng.integers(0, 256, 3)), rng)
+                                                                                        rng.integers(0, 256, 3)), rng,
+                     words)
     if rng.random() < 0.7:
         size = rng.uniform(0.15, 0.4) * h
         gap = rng.uniform(0.05, 0.3) * h
         _small_print(image, (px0 + 0.15 * plate_w, ty + h + gap, px0 + 0.85 * plate_w, ty + h + gap + size),
-                     ink, rng)
+                     ink, rng, words)
     for side in (0, 1):  # stickers and bolts near the line's ends
         if rng.random() < 0.35:
             sw, sh = rng.uniform(0.3, 0.9) * h, rng.uniform(0.25, 0.7) * h
@@ -256,7 +259,7 @@ def _plate(text: str, rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[
     alpha = (mask[: face.shape[0], : face.shape[1]].astype(np.float32) / 255)[..., None]
     face[:] = (face * (1 - alpha) + np.array(ink, np.float32) * alpha).astype(np.uint8)
     glyphs = [(int(tx) + x, int(ty) + y, w, gh) for x, y, w, gh in boxes]
-    return plate[:, :, ::-1].copy(), glyphs
+    return plate[:, :, ::-1].copy(), glyphs, (px0, py0, plate_w, plate_h)
 
 
 def _view(size: tuple[int, int], rng: np.random.Generator, scale: float) -> np.ndarray:
@@ -324,7 +327,7 @@ def _text_line(glyphs: list[tuple[int, int, int, int]], homography: np.ndarray, 
 def plate_line(rng: np.random.Generator) -> tuple[np.ndarray, str]:
     """One training line (grey, LINE_HEIGHT px high) and its text."""
     text = random_text(rng)
-    plate, glyphs = _plate(text, rng)
+    plate, glyphs, _ = flat_plate(text, rng)
     # Glyph height in the camera image: from a far plate (10 px) to a close one (70 px).
     scale = float(np.exp(rng.uniform(np.log(10), np.log(70)))) / _MASTER
     homography = _view((plate.shape[1], plate.shape[0]), rng, scale)
