@@ -340,7 +340,7 @@ class FacesConfig(StrictModel):
 
     # Cosine similarity at or above which two faces are the same person. Set by
     # `edge faces calibrate DIR --target-fmr 0.001` on a labelled set, never tuned per test set; the
-    # default is `edge faces calibrate ../shared/data/faces/lfw` (38,406 impostor pairs, FNMR 9.3% there).
+    # default is `edge faces calibrate DATA/faces/lfw` (README, Face matching; 38,406 impostor pairs, FNMR 9.3% there).
     threshold: float = Field(default=0.9305283427238464, gt=-1, lt=1)
     # HOG detection runs on the frame scaled by detect_scale: it finds faces from about 80 px
     # (after scaling, halved per upsample step): 0.7 found every face of the synthetic lane (106-134 px

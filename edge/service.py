@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 DEVICE_TEST = "device_test"  # audit kind: a technician's barrier pulse or reader replay, and its outcome
 
-_READY_WAIT_S = 8.0  # start -> READY=1 must stay within systemd's (and DESIGN's) 10 s
+_READY_WAIT_S = 8.0  # start -> READY=1 must stay within systemd's 10 s
 
 
 class CheckpointError(Exception):

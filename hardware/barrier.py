@@ -1,6 +1,6 @@
 """The lane barrier, driven through a Modbus RTU relay/IO board.
 
-Safety rules (DESIGN.md) as code:
+Safety rules as code:
 - the software only pulses the OPEN relay; closing belongs to the barrier controller, so the
   optional CLOSE relay is only ever switched off (on connect, to undo a previous crash);
 - `open` refuses unless a fresh read shows the arm at a limit (up or down) over a working link;

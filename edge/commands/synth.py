@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     synth = sub.add_parser("synth", help="synthetic plates and crossing scenes for development and tests")
     synth_sub = synth.add_subparsers(dest="synth_command", required=True, metavar="WHAT")
 
-    plates = synth_sub.add_parser("plates", help="write a plate dataset in the DESIGN.md contract format")
+    plates = synth_sub.add_parser("plates", help="write a plate dataset (the contract of edge/plates/dataset.py)")
     plates.add_argument("directory", type=Path)
     plates.add_argument("--count", type=int, default=100)
     plates.add_argument("--seed", type=int, default=0)

@@ -1,4 +1,4 @@
-"""Plate datasets in the project's contract format (see DESIGN.md), for benchmarks.
+"""Plate datasets in the project's contract format, for benchmarks.
 
 - frames: images, each with `NAME.txt` = one tab-separated line `image-file x y w h PLATE`;
 - crops: images + `labels.csv` rows `file,region,PLATE`.

@@ -1,7 +1,7 @@
-"""Plate datasets in the team's contract formats (DESIGN.md), written from rendered plates.
+"""Plate datasets in the team's contract formats (edge/plates/dataset.py), written from rendered plates.
 
 - frames: `NAME.jpg` + `NAME.txt` holding one tab-separated line `NAME.jpg x y w h PLATE`;
-- crops: `NAME.jpg` files + `labels.csv` rows `file,region,PLATE` (no header, like ../shared/data).
+- crops: `NAME.jpg` files + `labels.csv` rows `file,region,PLATE` (no header, like the team's data).
 
 Frames come from the same renderer as the live scene, with a fresh camera rig every few images
 and wider pose ranges (camera roll up to 12 degrees, car yaw up to 15), so a detector trained on
