@@ -22,6 +22,11 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "edge.toml"
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 
+# The plate confidence at or above which a read that fits its lane's formats is sure. Provisional:
+# it is to be set by `edge alpr calibrate DIR --target-precision 0.99` on the plate models' own
+# validation set once they are retrained (never on a set used to measure them).
+SURE_CONFIDENCE = 0.9
+
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -212,9 +217,12 @@ class PlateFormatConfig(StrictModel):
 
     @model_validator(mode="after")
     def _valid_format(self) -> PlateFormatConfig:
-        RegionFormat(self.code, self.name, tuple(self.patterns), self.letters, self.min_length,
-                     self.max_length, self.free)
+        self.region_format()  # RegionFormat checks the patterns, letters and lengths
         return self
+
+    def region_format(self) -> RegionFormat:
+        return RegionFormat(self.code, self.name, tuple(self.patterns), self.letters, self.min_length,
+                            self.max_length, self.free)
 
 
 class PlateVotingConfig(StrictModel):
@@ -241,15 +249,22 @@ class PlatesConfig(StrictModel):
     # "detector" (all scales' rows ordered by the HOG plate detector, models/plate_detector.svm).
     ranking: Literal["rows", "detector"] = "rows"
     min_confidence: float = Field(default=0.2, ge=0, le=1)
+    # A plate read is sure (edge/plates/certainty.py) only at or above this confidence, and only when
+    # it fits a format of `regions`; anything else sends the crossing to the officer.
+    sure_confidence: float = Field(default=SURE_CONFIDENCE, ge=0, le=1)
     voting: PlateVotingConfig = PlateVotingConfig()
 
     @model_validator(mode="after")
     def _known_regions(self) -> PlatesConfig:
-        known = set(BUILTIN_REGIONS) | {f.code for f in self.formats}
+        known = self.region_formats()
         unknown = [code for code in self.regions if code not in known]
         if unknown:
             raise ValueError(f"unknown plate region(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return self
+
+    def region_formats(self) -> dict[str, RegionFormat]:
+        """The built-in region formats, extended or overridden by this config's own."""
+        return {**BUILTIN_REGIONS, **{f.code: f.region_format() for f in self.formats}}
 
 
 class LanePolicyConfig(StrictModel):
@@ -258,7 +273,6 @@ class LanePolicyConfig(StrictModel):
     require_plate: bool = True  # vehicle lanes; a pedestrian lane sets false
     require_document: bool = True
     require_face_match: bool = True  # the live face compared with the document portrait
-    plate_min_confidence: float = Field(default=0.6, ge=0, le=1)  # below: the officer checks the plate by eye
     expired_document: Literal["refer", "deny"] = "refer"
 
 

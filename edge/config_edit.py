@@ -20,7 +20,7 @@ import math
 import re
 import shutil
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -303,12 +303,20 @@ def edited_text(text: str, table: TablePath, values: Mapping[str, Any]) -> str:
 
 def set_values(path: Path, table: TablePath, values: Mapping[str, Any]) -> Path:
     """Set `values` in `table` of the TOML file at `path`, keeping a backup; returns the backup's path."""
+    return set_tables(path, [(table, values)])
+
+
+def set_tables(path: Path, edits: Sequence[tuple[TablePath, Mapping[str, Any]]]) -> Path:
+    """Make every (table, values) edit in the TOML file at `path`, all or none, keeping one backup of
+    the file as it was; returns the backup's path."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigEditError(f"{path}: cannot read: {exc.strerror}") from None
+    new_text = text
     try:
-        new_text = edited_text(text, table, values)
+        for table, values in edits:
+            new_text = edited_text(new_text, table, values)
     except ConfigEditError as exc:
         raise ConfigEditError(f"{path}: {exc}") from None
     backup = path.with_name(path.name + ".bak")

@@ -18,6 +18,7 @@ from datetime import date
 from enum import StrEnum
 
 from edge.config import LaneConfig
+from edge.plates.certainty import SureRule
 from edge.policy import Evidence, Outcome, Reason, decide
 
 
@@ -127,6 +128,7 @@ class Crossing:
     def __init__(self, crossing_id: str, lane: LaneConfig, opened_at: float):
         self.crossing_id = crossing_id
         self.lane = lane
+        self._sure = SureRule.for_lane(lane.plates)
         self.opened_at = opened_at
         self.evidence = Evidence()
         self.decision: Decision | None = None
@@ -157,7 +159,8 @@ class Crossing:
         return self.redecide(now, today)
 
     def redecide(self, now: float, today: date) -> Decision | None:
-        verdict = decide(self.evidence, self.lane.policy, auto_clear_lane=self.lane.auto_clear, today=today)
+        verdict = decide(self.evidence, self.lane.policy, self._sure, auto_clear_lane=self.lane.auto_clear,
+                         today=today)
         summary = EvidenceSummary.of(self.evidence)
         current = self.decision
         # A new plate text or document makes a new revision even with the same outcome: the record

@@ -24,7 +24,7 @@ import cv2
 import skimage.data
 
 from edge.config import BarrierConfig, EdgeConfig, LaneConfig, ReaderConfig, SerialLinkConfig, WatchlistKey
-from edge.synthetic import scene_for
+from edge.synthetic import Scene, scene_for
 from edge.synthetic.timeline import slot_index
 from edge.watchlist.keys import generate_private_key, load_private_key, private_key_pem, public_key_text
 from edge.watchlist.publish import Publisher
@@ -37,8 +37,8 @@ _WATCHLIST_HOURS = 2  # how far ahead the demo watchlist lists the scene's vehic
 _STAGE_TICK_S = 0.1
 
 
-def _scene_of(lane: LaneConfig):
-    """The synthetic scene a lane's plate camera shows (its URL names the lane and the seed)."""
+def scene_of(lane: LaneConfig) -> Scene | None:
+    """The synthetic scene a lane's plate camera shows (its URL names the lane and the seed); None for a real camera."""
     url = urlsplit(lane.cameras.plate.url)
     if url.scheme != "synthetic":
         return None
@@ -134,7 +134,7 @@ def _publish_watchlist(config: EdgeConfig, folder: Path) -> WatchlistKey:
     vehicles, documents = [], []
     now = time.time()
     for lane in config.lanes:
-        scene = _scene_of(lane)
+        scene = scene_of(lane)
         if scene is None:
             continue
         first = slot_index(now - 600, lane.id)
@@ -174,7 +174,7 @@ def start_demo(config: EdgeConfig) -> tuple[EdgeConfig, DemoWorld]:
     worlds, lanes = [], []
     try:
         for lane in config.lanes:
-            scene = _scene_of(lane)
+            scene = scene_of(lane)
             if scene is None:
                 lanes.append(lane)
                 continue

@@ -174,7 +174,7 @@ class LaneRuntime:
         }
         self.devices = LaneDevices(
             config, self._record_barrier_command,
-            DeviceCallbacks(self._loop_changed, self._document, self._health_changed, self._barrier_changed),
+            DeviceCallbacks(self._loop_changed, self.document, self._health_changed, self._barrier_changed),
         )
         self._previews: dict[str, Preview] = {}
         self._changed = threading.Event()  # something the kiosk shows changed outside the lane lock
@@ -423,7 +423,8 @@ class LaneRuntime:
         if "hits" in evidence:
             self._hits.update(evidence.pop("hits"))
             evidence["hits"] = tuple(hit for hits in self._hits.values() for hit in hits)
-        decision = crossing.update(now, date.today(), **evidence)
+        # The evidence's own day (today, live): a replay of a recorded or synthetic day decides as it did.
+        decision = crossing.update(now, date.fromtimestamp(now), **evidence)
         if decision is not None:
             self._record_decision(decision)
         if self._machine.snapshot.state is LaneState.READING and self._evidence_complete(crossing):
@@ -519,8 +520,9 @@ class LaneRuntime:
         now = time.time()
         self.feed(VehicleArrived(at=now, source="loop") if occupied else VehicleLeft(at=now))
 
-    def _document(self, event: ReaderEvent) -> None:
-        now = time.time()
+    def document(self, event: ReaderEvent) -> None:
+        """A document reader event (the reader poller calls this)."""
+        now = event.received_at.timestamp()
         if self._machine.snapshot.state is LaneState.IDLE:
             # A traveller on foot, or a driver faster than the loop: the document opens the crossing.
             self.feed(VehicleArrived(at=now, source="document reader"))
@@ -590,10 +592,7 @@ class LaneRuntime:
             if frame is not None:
                 seq = frame.seq
                 try:
-                    for event in self._presence.update(frame.image, frame.captured_at):
-                        self.feed(event)
-                    if self._reading():
-                        self._read_plate(frame.image, frame.captured_at)
+                    self.plate_frame(frame.image, frame.captured_at)
                 except Exception:
                     # One bad frame must not stop the lane; the next frame is a fresh chance.
                     log.exception("plate frame %d could not be processed", frame.seq, extra={"lane": self.config.id})
@@ -603,6 +602,14 @@ class LaneRuntime:
                 self._announce()
             if self.heartbeat is not None:
                 self.heartbeat(self.config.id)
+
+    def plate_frame(self, image: np.ndarray, at: float) -> None:
+        """One plate-camera frame taken at `at`: presence, then the plate while a crossing is read.
+        The camera worker calls it for every frame it takes; a replay of a scene calls it in scene time."""
+        for event in self._presence.update(image, at):
+            self.feed(event)
+        if self._reading():
+            self._read_plate(image, at)
 
     def _read_plate(self, image: np.ndarray, at: float) -> None:
         reader = self._plate_reader

@@ -14,6 +14,7 @@ from enum import IntEnum
 
 from edge.config import LanePolicyConfig
 from edge.faces.types import SearchCandidate, VerificationResult
+from edge.plates.certainty import SureRule
 from edge.plates.reads import PlateRead
 from edge.watchlist.lookup import WatchlistHit
 from edge.watchlist.records import Action
@@ -132,25 +133,26 @@ def _face_reasons(evidence: Evidence, policy: LanePolicyConfig) -> list[Reason]:
     return reasons
 
 
-def _plate_reasons(evidence: Evidence, policy: LanePolicyConfig) -> list[Reason]:
+def _plate_reasons(evidence: Evidence, policy: LanePolicyConfig, sure: SureRule) -> list[Reason]:
     plate = evidence.plate
     if plate is None:
         return [Reason("NO_PLATE", Outcome.REFER, "no plate read")] if policy.require_plate else []
-    if plate.confidence < policy.plate_min_confidence:
-        return [
-            Reason(
-                "PLATE_LOW_CONFIDENCE", Outcome.REFER,
-                f"plate read {plate.text} is uncertain ({plate.confidence:.0%}); check it by eye", advisory=True,
-            )
-        ]
-    return []
+    # Only a sure read may clear: the watchlist was searched for the text read, so "no hit" says
+    # nothing about a vehicle whose plate was misread.
+    if sure.is_sure(plate.text, plate.confidence):
+        return []
+    why = (f"confidence {plate.confidence:.0%}, sure from {sure.threshold:.0%}" if sure.fits(plate.text)
+           else f"fits no plate format of {', '.join(region.code for region in sure.regions)}")
+    return [Reason("PLATE_UNSURE", Outcome.REFER, f"plate read {plate.text} is not sure ({why}); "
+                   "check the plate by eye", advisory=True)]
 
 
-def decide(evidence: Evidence, policy: LanePolicyConfig, *, auto_clear_lane: bool, today: date) -> Verdict:
+def decide(evidence: Evidence, policy: LanePolicyConfig, sure: SureRule, *, auto_clear_lane: bool,
+           today: date) -> Verdict:
     reasons = [_hit_reason(hit) for hit in evidence.hits]
     reasons += _document_reasons(evidence, policy, today)
     reasons += _face_reasons(evidence, policy)
-    reasons += _plate_reasons(evidence, policy)
+    reasons += _plate_reasons(evidence, policy, sure)
     stale = evidence.staleness
     if stale is not None and stale.stale:
         words = "watchlist copy is stale: " + "; ".join(stale.reasons)

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from edge.cli import main
+from edge.config import DEFAULT_CONFIG, SURE_CONFIDENCE, load_config
+from edge.plates.pipeline import PlateReader, ReaderSettings
 from tests.plate_images import background, crop_of, draw_plate, place
 
 PLATES = ("AB1234", "KCA159", "ZX4071")
@@ -91,3 +93,52 @@ def test_bench_reads_us_crop_labels_as_states(tmp_path: Path, capsys: pytest.Cap
     (folder / "labels.csv").write_text("d.png,de,508736\n")
     assert main(["bench", "alpr", str(folder), "--region", "us"]) == 0
     assert _last_json(capsys)["exact"] == 1
+
+
+def test_bench_reports_the_share_of_sure_reads_and_how_many_of_them_are_exact(tmp_path, capsys):
+    folder = _crops_folder(tmp_path / "crops")
+    (folder / "labels.csv").write_text("c0.png,tt,AB1234\nc1.png,tt,KCA159\nc2.png,tt,ZX4079\n")  # c2 is ZX4071
+    assert main(["bench", "alpr", str(folder), "--sure-confidence", "0"]) == 0
+    everything = _last_json(capsys)
+    assert (everything["sure_confidence"], everything["sure_share"], everything["sure_precision"]) == (0, 1, 0.6667)
+    assert main(["bench", "alpr", str(folder), "--sure-confidence", "1"]) == 0
+    nothing = _last_json(capsys)
+    assert nothing["sure_share"] == 0 and nothing["sure_precision"] is None
+    assert main(["bench", "alpr", str(folder)]) == 0
+    assert _last_json(capsys)["sure_confidence"] == SURE_CONFIDENCE
+
+
+def test_calibrate_finds_the_lowest_confidence_of_exact_reads_and_writes_it_into_every_lane(tmp_path, capsys):
+    folder = _crops_folder(tmp_path / "crops")
+    config = tmp_path / "edge.toml"
+    # Lane 1 has a plates table of its own (the key joins it), lane 2 none (one is made).
+    demo = DEFAULT_CONFIG.read_text()
+    face = 'cameras.face = { url = "synthetic://lane-1/face?seed=1", fps = 10 }\n'
+    config.write_text(demo.replace(face, face + 'plates = { regions = ["any"] }\n')
+                      .replace('state_dir = "../var/demo"', f'state_dir = "{tmp_path / "state"}"'))
+    before = config.read_text()
+    assert main(["alpr", "calibrate", str(folder), "--target-precision", "0.5", "--config", str(config)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(out[-1])
+    reader = PlateReader(ReaderSettings())
+    confidences = [reader.read_crop(cv2.imread(str(folder / f"c{i}.png")), "any").confidence for i in range(3)]
+    assert result["threshold"] == min(confidences)
+    assert (result["images"], result["sure"], result["correct"], result["sure_share"], result["sure_precision"]) == (
+        3, 3, 3, 1.0, 1.0)
+    assert result["target_precision"] == 0.5 and any(line.startswith("threshold ") for line in out[:-1])
+    written = load_config(config)
+    assert [lane.plates.sure_confidence for lane in written.lanes] == [result["threshold"]] * 2
+    assert written.lanes[0].plates.regions == ["any"]
+    assert (tmp_path / "edge.toml.bak").read_text() == before
+
+
+def test_calibrate_refuses_an_unreachable_target_and_a_bad_folder(tmp_path, capsys):
+    folder = _crops_folder(tmp_path / "crops")
+    (folder / "labels.csv").write_text("c0.png,tt,AB1299\nc1.png,tt,KCA199\nc2.png,tt,ZX4099\n")  # all wrong
+    assert main(["alpr", "calibrate", str(folder), "--target-precision", "0.5"]) == 2
+    assert "no threshold gives 0.5 precision: the best is 0.0000" in capsys.readouterr().err
+    assert main(["alpr", "calibrate", str(tmp_path)]) == 2
+    assert "no labelled frames" in capsys.readouterr().err
+    assert main(["alpr", "calibrate", str(folder), str(folder)]) == 2
+    assert main(["alpr", str(folder / "c0.png"), "--target-precision", "0.5"]) == 2
+    assert "belong to `edge alpr calibrate DIR`" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""`edge alpr IMAGE...` reads plates in images; `edge bench alpr DIR` measures it on a labelled folder."""
+"""`edge alpr IMAGE...` reads plates in images; `edge alpr calibrate DIR` sets the confidence from which a
+read is sure; `edge bench alpr DIR` measures reading on a labelled folder."""
 
 from __future__ import annotations
 
@@ -9,23 +10,45 @@ import resource
 import statistics
 import sys
 import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from edge.plates.dataset import DatasetError, is_crops_folder, load_crops, load_frames
+from edge.config import SURE_CONFIDENCE, PlatesConfig
+from edge.config_edit import ConfigEditError, set_tables
+from edge.plates.certainty import SureRule, calibrate
+from edge.plates.dataset import DatasetError, LabelledCrop, LabelledFrame, is_crops_folder, load_crops, load_frames
 from edge.plates.formats import BUILTIN_REGIONS
 from edge.plates.pipeline import PlateReader, ReaderSettings
 from edge.plates.reads import FrameRead
 
+_CALIBRATE = Path("calibrate")
+EXIT_BAD_INPUT = 2
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("alpr", help="read licence plates in image files (prints JSON lines)")
-    parser.add_argument("images", nargs="+", type=Path, help="frames (or plate crops with --crop)")
+    # argparse cannot put a sub-command beside positional images, so `calibrate` is the first
+    # "image" and its options are declared here too (and refused without it).
+    parser = subparsers.add_parser(
+        "alpr", help="read licence plates in image files (prints JSON lines); `calibrate DIR`: the sure-read threshold",
+        usage="edge alpr [--crop] [reader options] IMAGE...\n"
+              "       edge alpr calibrate DIR [--target-precision P] [--config FILE] [reader options]")
+    parser.add_argument("images", nargs="+", type=Path, help="frames (or plate crops with --crop); or `calibrate DIR`")
     parser.add_argument("--crop", action="store_true", help="the images are plate crops: read the main line")
     _add_reader_options(parser)
-    parser.set_defaults(func=_read_images)
+    calibration = parser.add_argument_group(
+        "calibrate DIR", "on a labelled folder (frames, or crops with labels.csv): the lowest confidence at which "
+                         "the reads that fit a format of the --region codes are exact at the target precision")
+    calibration.add_argument("--target-precision", type=float, metavar="P",
+                             help="share of sure reads that must be exact (default 0.99)")
+    calibration.add_argument("--config", type=Path, metavar="FILE",
+                             help="write the threshold as plates.sure_confidence of every lane of FILE "
+                                  "(a .bak is kept)")
+    parser.set_defaults(func=_alpr)
 
 
 def register_bench(subparsers: argparse._SubParsersAction) -> None:
@@ -34,8 +57,18 @@ def register_bench(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("folder", type=Path, help="a plate frames folder or a plate crops folder")
     parser.add_argument("--limit", type=int, default=0, help="read only the first N images (0: all)")
     parser.add_argument("--verbose", action="store_true", help="print one line per image before the JSON")
+    parser.add_argument("--sure-confidence", type=_fraction, default=SURE_CONFIDENCE, metavar="C",
+                        help=f"confidence from which a read that fits a --region format is sure (default "
+                             f"{SURE_CONFIDENCE}, the config's default)")
     _add_reader_options(parser)
     parser.set_defaults(func=_bench)
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {text}")
+    return value
 
 
 def _add_reader_options(parser: argparse.ArgumentParser) -> None:
@@ -65,6 +98,19 @@ def _describe(read: FrameRead | None) -> dict:
     return {"text": read.text, "region": read.region, "confidence": round(read.confidence, 4),
             "char_confidences": [round(c, 4) for c in read.char_confidences],
             "quad": [[round(x, 1), round(y, 1)] for x, y in read.quad]}
+
+
+def _alpr(args: argparse.Namespace) -> int:
+    if args.images[0] == _CALIBRATE:
+        if len(args.images) != 2 or args.crop:
+            print("edge alpr calibrate: give one labelled folder (and no --crop: the folder says what it holds)",
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return _calibrate(args, args.images[1])
+    if args.target_precision is not None or args.config is not None:
+        print("edge alpr: --target-precision and --config belong to `edge alpr calibrate DIR`", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return _read_images(args)
 
 
 def _read_images(args: argparse.Namespace) -> int:
@@ -112,58 +158,132 @@ def _inside(read: FrameRead, box: tuple[int, int, int, int]) -> bool:
     return x <= cx <= x + w and y <= cy <= y + h
 
 
-def _bench(args: argparse.Namespace) -> int:
-    rss_before = _rss_mb()
-    try:
-        reader = _reader(args)
-        crops = is_crops_folder(args.folder)
-        items = load_crops(args.folder) if crops else load_frames(args.folder)
-    except (ValueError, OSError) as exc:
-        print(f"edge bench alpr: {exc}", file=sys.stderr)
-        return 2
-    if args.limit > 0:
-        items = items[: args.limit]
-    default_region = (args.regions or ["any"])[0]
-    timings: list[float] = []
-    # CPU time (all threads of the process) per image: a figure that other load on the machine
-    # does not inflate the way it inflates wall time.
-    cpu_timings: list[float] = []
-    exact = localised = 0
+@dataclass(frozen=True)
+class _Reading:
+    """One labelled image's best read, and what it cost."""
+
+    item: LabelledFrame | LabelledCrop
+    read: FrameRead | None
+    wall_ms: float
+    cpu_ms: float  # all threads of the process: other load on the machine does not inflate it as it does wall time
+
+    @property
+    def exact(self) -> bool:
+        return self.read is not None and self.read.text == self.item.plate
+
+
+def _load_items(folder: Path, limit: int) -> tuple[bool, list[LabelledFrame] | list[LabelledCrop]]:
+    crops = is_crops_folder(folder)
+    items = load_crops(folder) if crops else load_frames(folder)
+    return crops, items[:limit] if limit > 0 else items
+
+
+def _readings(reader: PlateReader, items: list[LabelledFrame] | list[LabelledCrop],
+              default_region: str) -> Iterator[_Reading]:
+    """Each image's best read: a crop's main line, a frame's first read. Raises DatasetError on an unreadable image."""
     for item in items:
-        try:
-            image = _load(item.image)
-        except DatasetError as exc:
-            print(f"edge bench alpr: {exc}", file=sys.stderr)
-            return 2
+        image = _load(item.image)
         start = time.perf_counter()
         cpu_start = time.process_time()
-        if crops:
+        if isinstance(item, LabelledCrop):
             read = reader.read_crop(image, _crop_region(item.region, default_region))
         else:
             reads = reader.read_frame(image)
             read = reads[0] if reads else None
-        timings.append((time.perf_counter() - start) * 1000)
-        cpu_timings.append((time.process_time() - cpu_start) * 1000)
-        text = read.text if read else None
-        exact += text == item.plate
-        if not crops and read is not None and _inside(read, item.box):
-            localised += 1
-        if args.verbose:
-            print(f"{item.image.name}\t{item.plate}\t{text}\t{'ok' if text == item.plate else 'WRONG'}")
+        yield _Reading(item, read, (time.perf_counter() - start) * 1000, (time.process_time() - cpu_start) * 1000)
+
+
+def _sure_rule(regions: list[str], threshold: float) -> SureRule:
+    return SureRule.for_lane(PlatesConfig(regions=regions, sure_confidence=threshold))
+
+
+def _bench(args: argparse.Namespace) -> int:
+    rss_before = _rss_mb()
+    regions = list(args.regions or ["any"])
+    try:
+        reader = _reader(args)
+        crops, items = _load_items(args.folder, args.limit)
+        readings = []
+        for reading in _readings(reader, items, regions[0]):
+            readings.append(reading)
+            if args.verbose:
+                text = reading.read.text if reading.read else None
+                print(f"{reading.item.image.name}\t{reading.item.plate}\t{text}\t{'ok' if reading.exact else 'WRONG'}")
+    except (ValueError, OSError) as exc:
+        print(f"edge bench alpr: {exc}", file=sys.stderr)
+        return 2
+    rule = _sure_rule(regions, args.sure_confidence)
+    sure = [r for r in readings if r.read is not None and rule.is_sure(r.read.text, r.read.confidence)]
+    timings = [r.wall_ms for r in readings]
+    exact = sum(r.exact for r in readings)
     result = {
-        "images": len(items),
+        "images": len(readings),
         "exact": exact,
-        "accuracy": round(exact / len(items), 4),
+        "accuracy": round(exact / len(readings), 4),
+        "sure_confidence": args.sure_confidence,
+        "sure_share": round(len(sure) / len(readings), 4),
+        "sure_precision": round(sum(r.exact for r in sure) / len(sure), 4) if sure else None,
         "median_ms": round(statistics.median(timings), 2),
         "p95_ms": round(float(np.percentile(timings, 95)), 2),
-        "cpu_median_ms": round(statistics.median(cpu_timings), 2),
+        "cpu_median_ms": round(statistics.median(r.cpu_ms for r in readings), 2),
         "mode": "crops" if crops else "frames",
-        "regions": list(args.regions or ["any"]),
+        "regions": regions,
         "ranking": args.ranking,
         "rss_added_mb": round(_rss_mb() - rss_before, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     if not crops:
-        result["localised"] = round(localised / len(items), 4)
+        localised = sum(r.read is not None and _inside(r.read, r.item.box) for r in readings
+                        if isinstance(r.item, LabelledFrame))
+        result["localised"] = round(localised / len(readings), 4)
     print(json.dumps(result))
     return 0
+
+
+def _calibrate(args: argparse.Namespace, folder: Path) -> int:
+    from edge.commands.config import load_for_command
+
+    target = 0.99 if args.target_precision is None else args.target_precision
+    regions = list(args.regions or ["any"])
+    if args.config is not None:
+        load_for_command(str(args.config))  # a broken config stops here (exit 2, every problem named)
+    try:
+        reader = _reader(args)
+        rule = _sure_rule(regions, SURE_CONFIDENCE)  # only its formats: the threshold is what is measured
+        crops, items = _load_items(folder, 0)
+        readings = list(_readings(reader, items, regions[0]))
+        # An image whose read fits no format can never be sure, whatever the threshold.
+        pairs = [(r.read.confidence if r.read is not None and rule.fits(r.read.text) else None, r.exact)
+                 for r in readings]
+        found = calibrate(pairs, target)
+    except (ValueError, OSError) as exc:  # DatasetError and CalibrationError are ValueErrors
+        print(f"edge alpr calibrate: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    candidates = sum(c is not None for c, _ in pairs)
+    print(f"{len(readings)} images ({'crops' if crops else 'frames'}): {candidates} with a read that fits a format "
+          f"of {', '.join(regions)}, {len(readings) - candidates} without")
+    print(f"threshold {found.threshold:.6f}: {found.sure} of {found.images} images sure ({found.sure_share:.1%}), "
+          f"{found.correct} of them exact ({found.sure_precision:.2%}); target {target}")
+    if args.config is not None:
+        try:
+            lanes, backup = _write_sure_confidence(args.config, found.threshold)
+        except (ConfigEditError, OSError, tomllib.TOMLDecodeError) as exc:
+            print(f"edge alpr calibrate: cannot write the threshold: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"wrote plates.sure_confidence = {found.threshold!r} for lane(s) {', '.join(lanes)} to {args.config} "
+              f"(previous file kept as {backup.name})")
+    print(json.dumps({
+        "images": found.images, "threshold": found.threshold, "sure": found.sure, "correct": found.correct,
+        "sure_share": round(found.sure_share, 4), "sure_precision": round(found.sure_precision, 4),
+        "target_precision": target, "mode": "crops" if crops else "frames", "regions": regions,
+    }))
+    return 0
+
+
+def _write_sure_confidence(path: Path, threshold: float) -> tuple[list[str], Path]:
+    """Set plates.sure_confidence in every lane of the config file; returns the lanes and the backup."""
+    lanes = tomllib.loads(path.read_text(encoding="utf-8")).get("lanes", [])
+    # A lane without a plates table gets one; one with it gets the key set where the table is written.
+    edits = [(("lanes", i, "plates"), {"sure_confidence": threshold}) if "plates" in lane
+             else (("lanes", i), {"plates": {"sure_confidence": threshold}}) for i, lane in enumerate(lanes)]
+    return [lane["id"] for lane in lanes], set_tables(path, edits)
