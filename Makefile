@@ -12,7 +12,7 @@ CONFIG ?= config/edge.toml
 RUN_DEBS := python3-venv python3-dev g++ fonts-dejavu-core
 TEST_DEBS := $(RUN_DEBS) chromium mosquitto socat systemd
 
-.PHONY: run test lint lock models debs-run debs-test clean
+.PHONY: run test lint lock models models-train debs-run debs-test clean
 
 run: debs-run $(VENV)/.run-installed models
 	$(BIN)/edge run --config $(CONFIG)
@@ -57,6 +57,18 @@ $(VENV)/.test-installed: $(VENV)/.run-installed
 	touch $@
 
 models: $(VENV)/.run-installed
+
+# Rebuild the plate models from their public sources (never needed by run or test: the weights are
+# committed). SOURCES is a folder holding the git directories named in models/manifest.toml's
+# [training_sources]; about 3 hours on 2 CPU cores, minutes on a GPU (README, Plate reading).
+TRAIN_FONTS := fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-urw-base35 fonts-bebas-neue \
+	fonts-opendin fonts-roboto-unhinted fonts-freefont-ttf fonts-league-spartan fonts-b612
+models-train: $(VENV)/.test-installed
+	@test -n "$(SOURCES)" || { echo "make models-train SOURCES=DIR (the training sources' git directories)"; exit 2; }
+	@$(call ensure_debs,$(TRAIN_FONTS))
+	$(BIN)/python models/plate_data.py --sources $(SOURCES)
+	$(BIN)/python models/train_plate_reader.py
+	$(BIN)/python models/train_plate_detector.py
 
 # Regenerate the lock from the current venv after changing dependencies on purpose.
 lock:

@@ -243,11 +243,15 @@ class PlatesConfig(StrictModel):
     # Built-in codes (any, us, us-ca, ..., eu, de, fr, ..., br) or codes defined in `formats`.
     regions: list[str] = Field(default=["any"], min_length=1)
     formats: list[PlateFormatConfig] = []
-    # Candidate rows read per frame: each costs one recogniser run (at most half of them per scale).
-    candidates: int = Field(default=6, ge=1, le=12)
-    # Which candidate rows are read first: "rows" (the row search's own order, coarse to fine) or
-    # "detector" (all scales' rows ordered by the HOG plate detector, models/plate_detector.svm).
-    ranking: Literal["rows", "detector"] = "rows"
+    # Plates read per frame, the detector's best boxes first: each costs one recogniser run (~2 ms).
+    candidates: int = Field(default=3, ge=1, le=12)
+    # The stages (edge/plates/stages.py). Detector: "cnn" (models/plate_detector.onnx) or "rows" (the
+    # classical row search, no model). Recogniser: "cnn" (models/plate_reader.onnx, reads the whole
+    # plate) or "easyocr" (EasyOCR's english_g2 line recogniser, models/plate_ocr.onnx). Decoder:
+    # "formats" (the regions' patterns and look-alikes) or "greedy" (what the network saw, no formats).
+    detector: Literal["cnn", "rows"] = "cnn"
+    recogniser: Literal["cnn", "easyocr"] = "cnn"
+    decoder: Literal["formats", "greedy"] = "formats"
     min_confidence: float = Field(default=0.2, ge=0, le=1)
     # A plate read is sure (edge/plates/certainty.py) only at or above this confidence, and only when
     # it fits a format of `regions`; anything else sends the crossing to the officer.

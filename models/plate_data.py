@@ -11,8 +11,8 @@ recorded, or the script stops), and turns them into:
       crops.pkl                 real plate crops with text: list of RealCrop (below)
       frames.pkl                real frames with plate boxes: list of BoxedFrame
       negatives.txt             paths of images that hold no plate
-      val-crops/                the real validation crops in the dataset contract (labels.csv),
-                                for `edge bench alpr` and `edge alpr calibrate`
+      calibration/              real validation crops and held-out synthetic ones in the dataset
+                                contract (labels.csv), for `edge alpr calibrate` and `edge bench alpr`
 
 Splits are fixed by the data, never at random: a plate text (BR crops, many frames of one car)
 or a source's own train/val split decides. No image of the evaluation source (the OpenALPR
@@ -38,6 +38,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from edge.synthetic import write_plate_crops
 
 MODELS = Path(__file__).resolve().parent
 BUILD = MODELS / "build" / "plates"
@@ -192,14 +194,19 @@ def romanian_frames(folder: Path, root: Path) -> list[BoxedFrame]:
     return frames
 
 
-def write_val_crops(crops: list[RealCrop], folder: Path) -> int:
-    """The fully labelled validation crops in the dataset contract (`file,region,PLATE`)."""
+def write_calibration_crops(crops: list[RealCrop], folder: Path, synthetic: int = 600, seed: int = 7100) -> int:
+    """The set `edge alpr calibrate` sets the sure-read threshold on, in the dataset contract
+    (`file,region,PLATE`): the fully labelled real validation crops, and synthetic crops of every
+    region the synthetic crossing draws (a seed no training uses), so that plates unlike the real
+    ones (US, EU) weigh in too."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for i, crop in enumerate(c for c in crops if c.split == "val" and HIDDEN not in c.text):
         name = f"{crop.region}-{i:05d}.png"
         cv2.imwrite(str(folder / name), crop.image)
         rows.append(f"{name},{crop.region},{crop.text}\n")
+    write_plate_crops(folder / "synthetic", synthetic, seed)
+    rows += [f"synthetic/{row}\n" for row in (folder / "synthetic" / "labels.csv").read_text().split()]
     (folder / "labels.csv").write_text("".join(rows), encoding="utf-8")
     return len(rows)
 
@@ -221,13 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     with (args.out / "frames.pkl").open("wb") as stream:
         pickle.dump(frames, stream)
     (args.out / "negatives.txt").write_text("\n".join(negatives) + "\n", encoding="utf-8")
-    val = write_val_crops(crops, args.out / "val-crops")
+    val = write_calibration_crops(crops, args.out / "calibration")
     for source in ("openalpr/train-detector", "UC3M-LP"):
         mine = [c for c in crops if c.source == source]
         print(f"crops {source}: {len(mine)} ({sum(c.split == 'val' for c in mine)} validation)")
     print(f"frames: {len(frames)} with {sum(len(f.boxes) for f in frames)} plates "
           f"({sum(f.split == 'val' for f in frames)} validation); negatives: {len(negatives)}; "
-          f"validation crops in the contract: {val}")
+          f"calibration crops: {val}")
     return 0
 
 

@@ -1,293 +1,389 @@
-"""Train the plate detector (models/plate_detector.svm): dlib's HOG + linear SVM on synthetic frames.
+"""Train the plate detector (models/plate_detector.onnx): a small centre-point CNN over whole frames.
 
-Data: whole 1280x720 frames from the synthetic crossing's renderer (`edge.synthetic.plate_frames`,
-seeded): cars of varied size, paint, pose and distance under day and night light, with US, EU
-and Brazilian plates (one-line plates; two-line ones are left out, their shape is another
-window), and up to three pieces of vehicle lettering painted beside the plate (phone and fleet
-numbers, trade names, web addresses: text that is not a plate). No real image is used, so no
-image's licence binds the weights; the fonts are Debian's DejaVu (fonts-dejavu-core).
+What it learns from (the manifest's [training_sources]; models/plate_data.py builds the lists):
+- real frames with plate boxes: 1,580 Spanish (UC3M-LP, ODbL) and 427 Romanian (MIT) frames;
+- real plates pasted into real images without plates (openalpr/train-detector raw-neg, AGPL-3.0):
+  Brazilian, Spanish and European crops (train-detector br/, eu/, eu2/; UC3M-LP crops), each
+  turned, scaled and blended, one to three per image, so the detector sees many plate styles in
+  many places, and the signs and shop fronts of those images as what is not a plate;
+- synthetic frames of the product's own crossing scene (edge.synthetic.plate_frames: US, EU and
+  Brazilian plates on cars, with vehicle lettering painted beside them as what is not a plate).
 
-Samples: the detector's box is the plate's width x 1.1, a third of that high, on the plate's
-centre (the registration row and the plate around it, the same box for every region's plate
-shape). Each frame gives one positive sample, scaled so the box is 1.0-1.4 windows wide (the
-scale at which `PlateDetector.score_row` looks at a plate's row) and cut to a few windows around
-it, and one negative sample per piece of lettering, scaled and cut as `score_row` would for a
-row of that lettering. Frames are JPEG-compressed at their own quality first, as a camera would.
+Every training example is a random part of one of those images (as a technician's ROI would
+cut it), fitted into the 384 x 224 input as the runtime fits a frame (edge/plates/detector.py),
+then darkened or brightened, blurred, noised and JPEG-compressed.
 
-Training: `dlib.train_simple_object_detector` (structural SVM over every window of every sample;
-a window that is not the plate is a negative). No upsampling (`upsample_limit = 0`): samples are
-already at the scale the detector runs at, and at run time `score_row` scales the frame around a
-row instead. No left-right flips: a mirrored plate is no plate.
+Held out: the sources' own validation frames (395 Spanish, 107 Romanian). After every epoch the
+script prints the share of their plates found among the top 3 boxes and the precision of the
+boxes above the score threshold; the best epoch is kept.
 
-Settings, picked on a held-out synthetic set (another seed, 600 training / 200 held-out frames):
-dlib's average precision on the held-out samples, and how often the plate's row ranks first
-among a whole frame's 8 best rows when ordered by the detector (by the row search's own score:
-0.19 of these frames; the plate's row is among the 8 at all in 0.54-0.57 of them, the rest is
-night, blur and far plates the row search misses):
+Run (after models/plate_data.py):
 
-| window (px) | C | epsilon | held-out AP | plate row first | scoring a row |
-|---|---|---|---|---|---|
-| 64 x 21, 80 x 27 | 20 | 0.01 | refused by dlib: a window under about 2,100 px cannot hold the boxes | | |
-| 95 x 32 | 5 | 0.01 | 0.37 (most plates below the margin) | 0.49 | |
-| 95 x 32 | 20 | 0.01 | 0.88 | 0.51 | |
-| 95 x 32 | 20 | 0.001 | 0.90 | 0.49 | |
-| **95 x 32** | **50** | **0.01** | **0.93** | **0.51** | **1.1 ms** |
-| 127 x 43 | 20 | 0.01 | 0.90 | 0.56 | |
-| 127 x 43 | 50 | 0.01 | 0.95 | 0.55 | 2.4 ms |
-
-The bigger window ranks a little better but costs twice as much per row (8 rows a frame), so the
-95 x 32 window at C 50 is kept. The kept run (defaults: 1200 training frames, 300 held out, seed 1)
-made 2069 samples (1156 plates), trained in 75 s and took 7 min in all on the 2 shared cores
-(3 GB peak memory); held out: precision 0.985, recall 0.933, average precision 0.933; the plate's
-row first in 0.53 of held-out frames (row search's own order: 0.22). The file is 26 kB.
-
-Run:
-
-    .venv/bin/python models/train_plate_detector.py                 # train, check, write the file
-    .venv/bin/python models/train_plate_detector.py --no-write --window 96,128 --C 20,50   # compare
-
-It writes models/plate_detector.svm and that file's sha256 into models/manifest.toml.
+    .venv/bin/python models/train_plate_detector.py
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
-import itertools
-import json
-import re
+import pickle
 import sys
-import tempfile
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import dlib
 import numpy as np
+import onnxruntime as ort
+import torch
+from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plate_data import BUILD, MODELS, BoxedFrame, RealCrop
+from train_plate_reader import bf16_cpu, record_sha256
 
-from edge.plates.detector import BOX_ASPECT, BOX_PAD, PlateDetector, load_detector
-from edge.plates.localiser import PlateLocaliser
-from edge.synthetic.datasets import PlateFrame, plate_frames
+from edge.plates.detector import INPUT_SIZE, STRIDE, decode_peaks, letterbox
+from edge.synthetic import plate_frames
 
-MODELS = Path(__file__).resolve().parent
-OUTPUT = MODELS / "plate_detector.svm"
-MANIFEST = MODELS / "manifest.toml"
-# US states, EU countries and Brazil: every plate shape the renderer draws.
-REGIONS = ("us-ca", "us-ny", "us-tx", "us-pa", "us-il", "us-nj", "de", "fr", "nl", "it", "pl", "br")
-# Scale of a positive sample: the box this many windows wide (score_row puts a whole row's plate
-# at about 1.3 windows, a plate whose row was found in part nearer 1).
-_POSITIVE_SCALE = (1.0, 1.4)
-# A sample's cut around its box: its width in windows and its height in window heights (each
-# times the largest positive scale, so that a positive's box always fits).
-_CUT_WIDTH = (2.2, 4.0)
-_CUT_HEIGHT = (2.0, 5.0)
+MODEL_FILE = MODELS / "plate_detector.onnx"
+_W, _H = INPUT_SIZE
+_LONG_SIDE = 800  # scenes are kept at most this big: the input is 384 px wide
+# A found plate: a top box that overlaps it this much (intersection over union).
+MATCH_IOU = 0.3
+Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
-class Samples:
-    images: list[np.ndarray]
-    boxes: list[list[dlib.rectangle]]
-
-    @property
-    def positives(self) -> int:
-        return sum(len(b) for b in self.boxes)
+class Scene:
+    image: np.ndarray  # grey uint8
+    boxes: tuple[Box, ...]
 
 
-def plate_centre_width(item: PlateFrame) -> tuple[float, float, float]:
-    """Centre (x, y) of the plate and its width along its top and bottom edges, in frame pixels."""
-    quad = item.quad
-    width = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
-    cx, cy = quad.mean(axis=0)
-    return float(cx), float(cy), float(width)
+def _fit(image: np.ndarray, boxes: tuple[Box, ...]) -> Scene:
+    scale = min(1.0, _LONG_SIDE / max(image.shape[:2]))
+    if scale < 1.0:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return Scene(image, tuple(tuple(float(v) * scale for v in b) for b in boxes))  # type: ignore[misc]
 
 
-def _cut(gray: np.ndarray, centre: tuple[float, float], size: tuple[float, float], scale: float,
-         offset: tuple[float, float]) -> tuple[np.ndarray, tuple[float, float]] | None:
-    """`gray` around `centre` (frame px), `size` (sample px) big, scaled by `scale`; the cut's
-    origin in frame pixels. `offset` moves the cut (fractions of its size) so that the object
-    is not always in its middle."""
-    height, width = gray.shape[:2]
-    w, h = size[0] / scale, size[1] / scale
-    x0 = round(centre[0] - w / 2 + offset[0] * w)
-    y0 = round(centre[1] - h / 2 + offset[1] * h)
-    x0, y0 = max(0, min(x0, width - 2)), max(0, min(y0, height - 2))
-    x1, y1 = min(width, round(x0 + w)), min(height, round(y0 + h))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return None
-    out = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
-    image = cv2.resize(gray[y0:y1, x0:x1], out, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    return image, (x0, y0)
+def real_scenes(frames: list[BoxedFrame]) -> list[Scene]:
+    scenes = []
+    for frame in frames:
+        image = cv2.imread(str(BUILD / frame.path), cv2.IMREAD_GRAYSCALE)
+        if image is not None:
+            scenes.append(_fit(image, frame.boxes))
+    return scenes
 
 
-def _inside(rect: tuple[float, float, float, float], shape: tuple[int, ...]) -> bool:
-    x0, y0, x1, y1 = rect
-    return x0 >= 0 and y0 >= 0 and x1 < shape[1] and y1 < shape[0]
+def synthetic_scenes(count: int, seed: int) -> list[Scene]:
+    cache = BUILD / f"detector-synthetic-{seed}-{count}.pkl"
+    if cache.is_file():
+        return pickle.loads(cache.read_bytes())
+    scenes = []
+    for item in plate_frames(count, seed, lettering=3):
+        ok, jpeg = cv2.imencode(".jpg", item.image, [cv2.IMWRITE_JPEG_QUALITY, item.jpeg_quality])
+        grey = cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE) if ok else cv2.cvtColor(item.image, cv2.COLOR_BGR2GRAY)
+        x0, y0 = item.quad.min(axis=0)
+        x1, y1 = item.quad.max(axis=0)
+        scenes.append(_fit(grey, ((float(x0), float(y0), float(x1), float(y1)),)))
+    cache.write_bytes(pickle.dumps(scenes))
+    return scenes
 
 
-def camera_frames(count: int, seed: int) -> list[PlateFrame]:
-    """Rendered frames with lettering, as grey images after their JPEG round trip (what a camera sends)."""
-    frames = []
-    for item in plate_frames(count, seed, REGIONS, lettering=3):
-        ok, data = cv2.imencode(".jpg", item.image, [cv2.IMWRITE_JPEG_QUALITY, item.jpeg_quality])
-        if not ok:
-            raise OSError("JPEG encoding failed")
-        frames.append(dataclasses.replace(item, image=cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)))
-    return frames
+class Paster:
+    """Real plate crops pasted into real images without plates."""
+
+    def __init__(self, plates: list[np.ndarray], backgrounds: list[Path]) -> None:
+        self.plates = plates
+        self.backgrounds = backgrounds
+        self._cache: dict[int, np.ndarray] = {}
+
+    def scene(self, rng: np.random.Generator) -> Scene:
+        index = int(rng.integers(len(self.backgrounds)))
+        if index not in self._cache:
+            image = cv2.imread(str(self.backgrounds[index]), cv2.IMREAD_GRAYSCALE)
+            self._cache[index] = _fit(image if image is not None else np.full((480, 640), 128, np.uint8), ()).image
+        canvas = self._cache[index].copy()
+        height, width = canvas.shape
+        boxes: list[Box] = []
+        for _ in range(int(rng.integers(1, 4))):
+            plate = self.plates[int(rng.integers(len(self.plates)))]
+            plate_w = float(np.exp(rng.uniform(np.log(0.05), np.log(0.45)))) * width
+            plate_h = plate_w * plate.shape[0] / plate.shape[1]
+            if plate_w >= width - 2 or plate_h >= height - 2:
+                continue
+            x = rng.uniform(0, width - plate_w)
+            y = rng.uniform(0, height - plate_h)
+            # A slightly turned plate: each corner moves by up to 8% of the plate's height.
+            quad = np.array([[x, y], [x + plate_w, y], [x + plate_w, y + plate_h], [x, y + plate_h]], np.float32)
+            quad += rng.normal(0, 0.08 * plate_h, quad.shape).astype(np.float32)
+            source = np.array([[0, 0], [plate.shape[1], 0], [plate.shape[1], plate.shape[0]], [0, plate.shape[0]]],
+                              np.float32)
+            warp = cv2.getPerspectiveTransform(source, quad)
+            pasted = cv2.warpPerspective(plate, warp, (width, height), flags=cv2.INTER_AREA)
+            mask = cv2.warpPerspective(np.full(plate.shape, 255, np.uint8), warp, (width, height))
+            # Soft edges: a hard seam would be a cue real plates do not give.
+            alpha = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32) / 255
+            canvas = (canvas * (1 - alpha) + pasted * alpha).astype(np.uint8)
+            x0, y0 = quad.min(axis=0)
+            x1, y1 = quad.max(axis=0)
+            boxes.append((float(x0), float(y0), float(x1), float(y1)))
+        return Scene(canvas, tuple(boxes))
 
 
-def frame_samples(item: PlateFrame, rng: np.random.Generator, window: int) -> Iterable[tuple[np.ndarray, list]]:
-    """The positive sample of one frame's plate, and one negative per piece of lettering."""
-    gray = item.image
-    cx, cy, plate_width = plate_centre_width(item)
-    box_w = plate_width * BOX_PAD
-    plate_x, plate_y, plate_w, plate_h = item.box
-    if not item.two_line:
-        scale = window * rng.uniform(*_POSITIVE_SCALE) / box_w
-        size = (window * rng.uniform(*_CUT_WIDTH) * _POSITIVE_SCALE[1],
-                window / BOX_ASPECT * rng.uniform(*_CUT_HEIGHT) * _POSITIVE_SCALE[1])
-        cut = _cut(gray, (cx, cy), size, scale, tuple(rng.uniform(-0.25, 0.25, 2)))
-        if cut is not None:
-            image, (ox, oy) = cut
-            half_w, half_h = box_w / 2, box_w / BOX_ASPECT / 2
-            rect = ((cx - half_w - ox) * scale, (cy - half_h - oy) * scale,
-                    (cx + half_w - ox) * scale, (cy + half_h - oy) * scale)
-            if _inside(rect, image.shape):
-                yield image, [dlib.rectangle(*(round(v) for v in rect))]
-    for lx, ly, lw, lh in item.lettering:
-        # As score_row sees a row of this lettering: the smallest plate it could belong to fills the window.
-        scale = window / (lw * rng.uniform(1.0, 1.6) * BOX_PAD)
-        size = (window * rng.uniform(*_CUT_WIDTH), window / BOX_ASPECT * rng.uniform(*_CUT_HEIGHT))
-        cut = _cut(gray, (lx + lw / 2, ly + lh / 2), size, scale, tuple(rng.uniform(-0.2, 0.2, 2)))
-        if cut is None:
-            continue
-        image, (ox, oy) = cut
-        seen_w, seen_h = image.shape[1] / scale, image.shape[0] / scale
-        touches_plate = ox < plate_x + plate_w and plate_x < ox + seen_w and oy < plate_y + plate_h \
-            and plate_y < oy + seen_h
-        if not touches_plate and image.shape[1] >= window and image.shape[0] >= window / BOX_ASPECT:
-            yield image, []
+def _photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    out = image.astype(np.float32)
+    out = 255 * (out / 255) ** np.exp(rng.normal(0, 0.3))
+    out = out * rng.uniform(0.6, 1.3) + rng.uniform(-35, 35)
+    if rng.random() < 0.4:
+        out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.2))
+    out += rng.normal(0, rng.uniform(0, 8), out.shape)
+    out = np.clip(out, 0, 255).astype(np.uint8)
+    if rng.random() < 0.6:
+        ok, jpeg = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 95))])
+        out = cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE) if ok else out
+    return out
 
 
-def make_samples(frames: list[PlateFrame], seed: int, window: int) -> Samples:
-    rng = np.random.default_rng([seed, window, 0xD7EC])
-    images, boxes = [], []
-    for item in frames:
-        for image, rects in frame_samples(item, rng, window):
-            images.append(image)
-            boxes.append(rects)
-    return Samples(images, boxes)
+def example(scene: Scene, rng: np.random.Generator) -> tuple[np.ndarray, list[Box]]:
+    """A random window of the scene fitted into the input as the runtime fits an ROI; its boxes."""
+    height, width = scene.image.shape
+    if rng.random() < 0.3:
+        x0, y0, w, h = 0, 0, width, height
+    else:
+        w = int(width * rng.uniform(0.45, 1.0))
+        h = int(min(height, w / rng.uniform(1.2, 2.2)))
+        x0, y0 = int(rng.integers(0, width - w + 1)), int(rng.integers(0, height - h + 1))
+    image, scale = letterbox(scene.image[y0:y0 + h, x0:x0 + w])
+    boxes = []
+    for bx0, by0, bx1, by1 in scene.boxes:
+        cx, cy = (bx0 + bx1) / 2, (by0 + by1) / 2
+        if x0 <= cx < x0 + w and y0 <= cy < y0 + h:
+            boxes.append(((max(bx0, x0) - x0) * scale, (max(by0, y0) - y0) * scale,
+                          (min(bx1, x0 + w) - x0) * scale, (min(by1, y0 + h) - y0) * scale))
+    return _photometric(image, rng), boxes
 
 
-def train(samples: Samples, window: int, c: float, epsilon: float, threads: int) -> dlib.fhog_object_detector:
-    options = dlib.simple_object_detector_training_options()
-    options.detection_window_size = int(window * window / BOX_ASPECT)
-    options.C = c
-    options.epsilon = epsilon
-    options.num_threads = threads
-    # Samples are already at the scale the detector runs at: never upsample them.
-    options.upsample_limit = 0
-    # Plates read left to right: a mirrored plate is no plate.
-    options.add_left_right_image_flips = False
-    trained = dlib.train_simple_object_detector(samples.images, samples.boxes, options)
-    return load_detector(_saved_bytes(trained))
+def targets(boxes: list[Box]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Heat map (H x W), and at each plate's centre cell: size, offset (4 x H x W), and a mask (H x W)."""
+    gw, gh = _W // STRIDE, _H // STRIDE
+    heat = np.zeros((gh, gw), np.float32)
+    regress = np.zeros((4, gh, gw), np.float32)
+    mask = np.zeros((gh, gw), np.float32)
+    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32)
+    for x0, y0, x1, y1 in boxes:
+        w, h = max(1.0, x1 - x0) / STRIDE, max(1.0, y1 - y0) / STRIDE
+        cx, cy = (x0 + x1) / 2 / STRIDE, (y0 + y1) / 2 / STRIDE
+        ix, iy = min(gw - 1, int(cx)), min(gh - 1, int(cy))
+        # A Gaussian over the plate, a sixth of its size: cells near the centre are not punished as hard.
+        sx, sy = max(0.6, w / 6), max(0.6, h / 6)
+        heat = np.maximum(heat, np.exp(-((xs - ix) ** 2 / (2 * sx * sx) + (ys - iy) ** 2 / (2 * sy * sy))))
+        regress[:, iy, ix] = (np.log(w), np.log(h), cx - ix, cy - iy)
+        mask[iy, ix] = 1.0
+    return heat, regress, mask
 
 
-def _saved_bytes(trained: object) -> bytes:
-    """The detector file's bytes (dlib writes only to a path)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "detector.svm"
-        trained.save(str(path))  # type: ignore[attr-defined]
-        return path.read_bytes()
+def _conv(inputs: int, outputs: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(inputs, outputs, 3, stride, 1, bias=False), nn.BatchNorm2d(outputs),
+                         nn.ReLU(inplace=True))
 
 
-def dlib_scores(detector: dlib.fhog_object_detector, samples: Samples) -> dict[str, float]:
-    result = dlib.test_simple_object_detector(samples.images, samples.boxes, detector)
-    return {"precision": round(result.precision, 4), "recall": round(result.recall, 4),
-            "average_precision": round(result.average_precision, 4)}
+class PlateDetectorNet(nn.Module):
+    """384 x 224 grey -> heat (1), size (2), offset (2) on a 96 x 56 grid; a small U-shaped network."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(_conv(1, 16, 2), _conv(16, 24, 2))  # 1/4
+        self.down8 = nn.Sequential(_conv(24, 48, 2), _conv(48, 48))
+        self.down16 = nn.Sequential(_conv(48, 64, 2), _conv(64, 64))
+        self.down32 = nn.Sequential(_conv(64, 96, 2), _conv(96, 96))
+        self.lateral16 = nn.Conv2d(96, 64, 1)
+        self.up16 = _conv(64, 64)
+        self.lateral8 = nn.Conv2d(64, 48, 1)
+        self.up8 = _conv(48, 32)
+        self.lateral4 = nn.Conv2d(32, 24, 1)
+        self.up4 = _conv(24, 24)
+        self.heat = nn.Conv2d(24, 1, 1)
+        self.box = nn.Conv2d(24, 4, 1)
+        nn.init.constant_(self.heat.bias, -4.6)  # start near "no plate anywhere" (CenterNet's prior)
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x4 = self.stem(image / 127.5 - 1.0)
+        x8 = self.down8(x4)
+        x16 = self.down16(x8)
+        x32 = self.down32(x16)
+        up = nn.functional.interpolate
+        y16 = self.up16(x16 + up(self.lateral16(x32), size=x16.shape[2:], mode="nearest"))
+        y8 = self.up8(x8 + up(self.lateral8(y16), size=x8.shape[2:], mode="nearest"))
+        y4 = self.up4(x4 + up(self.lateral4(y8), size=x4.shape[2:], mode="nearest"))
+        return self.heat(y4), self.box(y4)
 
 
-def row_ranking(detector: PlateDetector, frames: list[PlateFrame], rows: int = 8) -> dict[str, float]:
-    """On whole held-out frames (with lettering): how often the plate's row comes first (and
-    among the first 3) when the row search's rows are ordered by their own score or by the
-    detector's. Frames whose plate row is not among the first `rows` at all count as misses."""
-    localiser = PlateLocaliser()
-    first = {"rows": 0, "detector": 0}
-    top3 = {"rows": 0, "detector": 0}
-    for item in frames:
-        x, y, w, h = item.box
-        candidates = localiser.candidates(item.image)[:rows]
-        on_plate = [x <= (r.bounds[0] + r.bounds[2]) / 2 <= x + w and y <= (r.bounds[1] + r.bounds[3]) / 2 <= y + h
-                    for r in candidates]
-        scores = [detector.score_row(item.image, r) for r in candidates]
-        by_detector = [on_plate[i] for i in np.argsort(-np.array(scores), kind="stable")] if candidates else []
-        for name, order in (("rows", on_plate), ("detector", by_detector)):
-            first[name] += bool(order[:1] and order[0])
-            top3[name] += any(order[:3])
-    return {f"{name}_first": round(first[name] / len(frames), 4) for name in first} | {
-        f"{name}_top3": round(top3[name] / len(frames), 4) for name in top3}
+class _Exported(nn.Module):
+    def __init__(self, net: PlateDetectorNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        heat, box = self.net(image)
+        return torch.sigmoid(heat), box
 
 
-def write_manifest_sha(digest: str, manifest: Path = MANIFEST) -> None:
-    text = manifest.read_text(encoding="utf-8")
-    section = re.search(r"(?ms)^\[plate_detector\]\n.*?(?=^\[|\Z)", text)
-    if section is None:
-        raise SystemExit(f"{manifest} has no [plate_detector] entry to update")
-    updated = re.sub(r'(?m)^sha256 = ".*"$', f'sha256 = "{digest}"', section.group(0), count=1)
-    manifest.write_text(text[: section.start()] + updated + text[section.end():], encoding="utf-8")
+def focal_loss(logits: torch.Tensor, heat: torch.Tensor) -> torch.Tensor:
+    """CenterNet's penalty-reduced focal loss, per plate."""
+    p = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
+    positive = heat.eq(1).float()
+    pos = -torch.log(p) * (1 - p) ** 2 * positive
+    neg = -torch.log(1 - p) * p ** 2 * (1 - heat) ** 4 * (1 - positive)
+    return (pos.sum() + neg.sum()) / positive.sum().clamp(min=1)
 
 
-def _numbers(text: str, kind: type) -> list:
-    return [kind(v) for v in text.split(",") if v]
+def iou(a: Box, b: Box) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=1200, help="synthetic training frames")
-    parser.add_argument("--held-out", type=int, default=300, help="synthetic held-out frames (another seed)")
+def held_out_scores(detect, scenes: list[Scene], threshold: float) -> dict[str, float]:
+    """Plates found among the top 3 boxes, and the precision of the boxes above the threshold."""
+    plates = found = kept = right = 0
+    for scene in scenes:
+        boxes = detect(scene.image)
+        top = [b for b, _ in boxes[:3]]
+        plates += len(scene.boxes)
+        found += sum(any(iou(t, b) >= MATCH_IOU for b in top) for t in scene.boxes)
+        sure = [b for b, s in boxes if s >= threshold]
+        kept += len(sure)
+        right += sum(any(iou(t, b) >= MATCH_IOU for t in scene.boxes) for b in sure)
+    return {"top3_recall": found / max(1, plates), "precision": right / max(1, kept), "plates": plates}
+
+
+def torch_detector(net: PlateDetectorNet, device: torch.device):
+    def detect(image: np.ndarray) -> list[tuple[Box, float]]:
+        fitted, scale = letterbox(image)
+        with torch.no_grad():
+            heat, box = net(torch.from_numpy(fitted).float()[None, None].to(device))
+        peaks = decode_peaks(torch.sigmoid(heat)[0, 0].float().cpu().numpy(), box[0, :2].float().cpu().numpy(),
+                             box[0, 2:].float().cpu().numpy(), 0.05, 10)
+        return [(tuple(v / scale for v in p.box), p.score) for p in peaks]
+    return detect
+
+
+def train(args: argparse.Namespace) -> PlateDetectorNet:
+    device = torch.device("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
+    if device.type == "cpu":
+        torch.set_num_threads(args.threads)
+    autocast = device.type == "cuda" or bf16_cpu()
+    torch.manual_seed(args.seed)
+    frames: list[BoxedFrame] = pickle.loads((BUILD / "frames.pkl").read_bytes())
+    crops: list[RealCrop] = pickle.loads((BUILD / "crops.pkl").read_bytes())
+    train_scenes = real_scenes([f for f in frames if f.split == "train"])
+    held = real_scenes([f for f in frames if f.split == "val"])
+    synthetic = synthetic_scenes(args.synthetic, args.seed)
+    detector = BUILD / "sources" / "train_detector"
+    plates = [c.image for c in crops if c.split == "train"] + [
+        img for folder in ("eu", "eu2") for img in (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+                                                    for p in sorted((detector / folder).iterdir())) if img is not None]
+    negatives = [BUILD / p for p in (BUILD / "negatives.txt").read_text(encoding="utf-8").split()]
+    paster = Paster(plates, negatives)
+    print(f"device {device}, autocast {autocast}: {len(train_scenes)} real frames, {len(synthetic)} synthetic, "
+          f"{len(plates)} plates to paste into {len(negatives)} images; {len(held)} held-out frames", flush=True)
+    net = PlateDetectorNet().to(device)
+    optimiser = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
+    steps = args.epochs * args.steps
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=args.lr, total_steps=steps, pct_start=0.1)
+    rng = np.random.default_rng(args.seed)
+    best, best_state = -1.0, None
+    for epoch in range(args.epochs):
+        started = time.time()
+        running = 0.0
+        for _ in range(args.steps):
+            images, heats, regresses, masks = [], [], [], []
+            for _ in range(args.batch):
+                kind = rng.random()
+                scene = (train_scenes[int(rng.integers(len(train_scenes)))] if kind < 0.45
+                         else paster.scene(rng) if kind < 0.8 else synthetic[int(rng.integers(len(synthetic)))])
+                image, boxes = example(scene, rng)
+                heat, regress, mask = targets(boxes)
+                images.append(image)
+                heats.append(heat)
+                regresses.append(regress)
+                masks.append(mask)
+            x = torch.from_numpy(np.stack(images)).float()[:, None].to(device)
+            heat_t = torch.from_numpy(np.stack(heats))[:, None].to(device)
+            regress_t = torch.from_numpy(np.stack(regresses)).to(device)
+            mask_t = torch.from_numpy(np.stack(masks))[:, None].to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+                heat_logits, box = net(x)
+            heat_loss = focal_loss(heat_logits.float(), heat_t)
+            box_loss = (torch.abs(box.float() - regress_t) * mask_t).sum() / mask_t.sum().clamp(min=1)
+            loss = heat_loss + 0.5 * box_loss
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            running += loss.item()
+        net.eval()
+        scores = held_out_scores(torch_detector(net, device), held, args.threshold)
+        net.train()
+        print(f"epoch {epoch + 1}/{args.epochs}: loss {running / args.steps:.4f}, held out: plates in the top 3 "
+              f"{scores['top3_recall']:.3f}, precision above {args.threshold} {scores['precision']:.3f} "
+              f"({time.time() - started:.0f} s)", flush=True)
+        if scores["top3_recall"] + 0.5 * scores["precision"] > best:
+            best = scores["top3_recall"] + 0.5 * scores["precision"]
+            best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+            torch.save(best_state, BUILD / "plate_detector.pt")
+    net.load_state_dict(best_state)
+    return net.to("cpu").eval()
+
+
+def export(net: PlateDetectorNet, path: Path = MODEL_FILE) -> str:
+    """ONNX: input `image` (1, 1, 224, 384) grey 0-255; outputs `heat` (1, 1, 56, 96) and `box` (1, 4, 56, 96)."""
+    torch.onnx.export(_Exported(net).eval(), torch.zeros(1, 1, _H, _W), str(path), input_names=["image"],
+                      output_names=["heat", "box"], opset_version=17, dynamo=False)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def onnx_latency_ms(path: Path, threads: int = 2, runs: int = 50) -> float:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    x = np.zeros((1, 1, _H, _W), np.float32)
+    for _ in range(5):
+        session.run(None, {"image": x})
+    started = time.perf_counter()
+    for _ in range(runs):
+        session.run(None, {"image": x})
+    return (time.perf_counter() - started) / runs * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=250, help="batches per epoch")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--synthetic", type=int, default=1500, help="synthetic scene frames (cached)")
+    parser.add_argument("--threshold", type=float, default=0.3, help="score of a box counted as a plate")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--window", default="96", help="detector window width in px (height: a third); "
-                        "a comma-separated list compares settings")
-    parser.add_argument("--C", default="50", dest="c", help="SVM C (or a comma-separated list)")
-    parser.add_argument("--epsilon", default="0.01", help="solver stopping epsilon (or a comma-separated list)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--no-write", action="store_true", help="measure only; keep the committed file")
-    args = parser.parse_args()
-    settings = list(itertools.product(_numbers(args.window, int), _numbers(args.c, float),
-                                      _numbers(args.epsilon, float)))
-    if len(settings) > 1 and not args.no_write:
-        parser.error("comparing several settings measures only: add --no-write")
-
-    start = time.monotonic()
-    training_frames = camera_frames(args.frames, args.seed)
-    held_frames = camera_frames(args.held_out, args.seed + 1000)
-    print(f"frames: {len(training_frames)} training, {len(held_frames)} held out, "
-          f"{time.monotonic() - start:.0f} s", flush=True)
-    data = b""
-    for window, c, epsilon in settings:
-        training = make_samples(training_frames, args.seed, window)
-        held = make_samples(held_frames, args.seed + 1000, window)
-        began = time.monotonic()
-        detector = train(training, window, c, epsilon, args.threads)
-        data = _saved_bytes(detector)
-        report = {"window": [int(detector.detection_window_width), int(detector.detection_window_height)],
-                  "C": c, "epsilon": epsilon, "samples": len(training.images), "plates": training.positives,
-                  "train_s": round(time.monotonic() - began), "training": dlib_scores(detector, training),
-                  "held_out": dlib_scores(detector, held),
-                  "row_ranking_held_out": row_ranking(PlateDetector(detector), held_frames), "bytes": len(data)}
-        print(json.dumps(report), flush=True)
-    if args.no_write:
-        return 0
-    OUTPUT.write_bytes(data)
-    digest = hashlib.sha256(data).hexdigest()
-    write_manifest_sha(digest)
-    print(json.dumps({"file": str(OUTPUT), "sha256": digest}))
+    parser.add_argument("--cpu", action="store_true", help="train on the CPU even when a GPU is there")
+    parser.add_argument("--no-write", action="store_true", help="train and check only; keep the committed model")
+    args = parser.parse_args(argv)
+    if not (BUILD / "frames.pkl").is_file():
+        raise SystemExit("run models/plate_data.py first: it builds the real training data")
+    started = time.time()
+    net = train(args)
+    if not args.no_write:
+        digest = export(net)
+        record_sha256("plate_detector", digest)
+        print(f"wrote {MODEL_FILE.name} ({MODEL_FILE.stat().st_size // 1024} kB, sha256 {digest}); "
+              f"onnxruntime on 2 threads: {onnx_latency_ms(MODEL_FILE):.2f} ms per input")
+    print(f"done in {(time.time() - started) / 60:.1f} min")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -8,7 +8,6 @@ from pydantic import ValidationError
 
 from edge.config import PlatesConfig
 from edge.plates.formats import ALPHABET, BUILTIN_REGIONS, LOOKALIKE_WEIGHT, RegionFormat, read_plate
-from edge.plates.pipeline import region_formats
 
 
 def recogniser_output(chars: list[dict[str, float]]) -> np.ndarray:
@@ -117,7 +116,7 @@ def test_config_names_unknown_regions_and_accepts_its_own_formats() -> None:
         PlatesConfig(regions=["zz"])
     config = PlatesConfig(regions=["xx-1"], formats=[{"code": "xx-1", "name": "Test", "patterns": ["LLDD"],
                                                      "free": False}])
-    formats = region_formats(config)
+    formats = config.region_formats()
     decoded = read_plate(recogniser_output(sure("AB0O")), formats["xx-1"])
     assert decoded is not None
     assert decoded.text == "AB00"

@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from edge.plates.lines import LineSearch, cut_line, find_lines, main_lines
-from edge.plates.ocr import LINE_HEIGHT, MANIFEST, MODELS_DIR, ModelError, PlateRecogniser
+from edge.plates.model_files import MANIFEST, MODELS_DIR, ModelError
+from edge.plates.ocr import LINE_HEIGHT, LineRecogniser
 from edge.plates.pipeline import grey
 from tests.plate_images import background, crop_of, draw_plate, place
 
@@ -41,7 +42,7 @@ def _plate_lines() -> list[np.ndarray]:
 
 def test_onnx_matches_torch_on_plate_lines() -> None:
     model = _export_script().load_recogniser()
-    recogniser = PlateRecogniser()
+    recogniser = LineRecogniser()
     for line in _plate_lines():
         with torch.no_grad():
             expected = model(torch.from_numpy(recogniser.network_input(line))).numpy()[0]
@@ -57,10 +58,10 @@ def test_an_altered_model_file_is_refused(tmp_path: Path) -> None:
     data[-1] ^= 0xFF
     (tmp_path / "plate_ocr.onnx").write_bytes(bytes(data))
     with pytest.raises(ModelError, match="sha256"):
-        PlateRecogniser(manifest=tmp_path / "manifest.toml")
+        LineRecogniser(manifest=tmp_path / "manifest.toml")
 
 
 def test_a_missing_model_is_named(tmp_path: Path) -> None:
     shutil.copy(MANIFEST, tmp_path / "manifest.toml")
     with pytest.raises(ModelError, match=r"plate_ocr\.onnx"):
-        PlateRecogniser(manifest=tmp_path / "manifest.toml")
+        LineRecogniser(manifest=tmp_path / "manifest.toml")

@@ -42,7 +42,7 @@ def plate_size(image: np.ndarray, reader: PlateReader, minimum_px: float) -> Pla
     When no plate reads, the most plate-like row of characters is measured instead (text None):
     characters too small to read are exactly what the technician needs to see a number for."""
     gray = grey(image)
-    rows = PlateLocaliser(reader.settings.localiser).candidates(gray, reader.settings.roi)
+    rows = PlateLocaliser().candidates(gray, reader.settings.roi)
     if not rows:
         return None
     reads = reader.read_frame(image)

@@ -119,7 +119,7 @@ BUILTIN_REGIONS["eu"] = RegionFormat(
 
 @dataclass(frozen=True)
 class Decoded:
-    """A reading of a line: text, per-character confidence, and how likely the reading is."""
+    """A reading of a plate: text, per-character confidence, and how likely the reading is."""
 
     text: str
     char_confidences: tuple[float, ...]

@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 
 from edge.plates.lines import LineSearch, TextLine, find_lines, main_lines
+from edge.plates.reads import as_quad
+from edge.plates.stages import PlateCandidate
 
 Roi = tuple[int, int, int, int]  # x, y, width, height
 
@@ -91,3 +93,16 @@ def _distinct_places(lines: list[TextLine], seen: list[TextLine]) -> list[TextLi
         if all(overlap(line, other) < 0.5 for other in seen + kept):
             kept.append(line)
     return kept
+
+
+class RowDetector:
+    """The plate-detector stage without a model: rows of plate-sized glyphs (`PlateLocaliser`), each
+    widened to the plate that would carry it (a plate reaches about a glyph height beyond its
+    row's ends, and most of one above and below). Score: how plate-like the row is, 0-1."""
+
+    def __init__(self, settings: LocaliserSettings | None = None) -> None:
+        self._localiser = PlateLocaliser(settings)
+
+    def detect(self, gray: np.ndarray) -> list[PlateCandidate]:
+        return [PlateCandidate(as_quad(row.quad(margin_x=0.9, margin_y=0.7)), min(1.0, row.score / 8))
+                for row in self._localiser.candidates(gray)]

@@ -1,4 +1,7 @@
-"""The plate character recogniser: EasyOCR's `english_g2` network, exported to ONNX, on onnxruntime.
+"""The line recogniser: EasyOCR's `english_g2` network, exported to ONNX, on onnxruntime.
+
+The product's default recogniser is the plate CNN (edge/plates/recogniser.py); this one is the
+documented option that comes straight from the card's `easyocr` package (`recogniser = "easyocr"`).
 
 The network reads one line of text (grey, 64 px high, any width) and gives, for each 4-px column
 step, a probability over 96 characters + the CTC blank. Plates only use A-Z and 0-9, so the
@@ -9,56 +12,29 @@ blank (hyphens, dots and spaces printed between groups are not part of the plate
 
 from __future__ import annotations
 
-import hashlib
-import tomllib
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import numpy as np
-import onnxruntime as ort
 
 from edge.plates.formats import ALPHABET
+from edge.plates.lines import (
+    LineSearch,
+    TextLine,
+    cut_line,
+    extend_ends,
+    find_lines,
+    level_band,
+    line_below,
+    main_lines,
+)
+from edge.plates.model_files import MANIFEST, manifest_entry, onnx_session
+from edge.plates.reads import as_quad
+from edge.plates.stages import Evidence, PlateImage, Reading
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
-MANIFEST = MODELS_DIR / "manifest.toml"
 MODEL_NAME = "plate_ocr"
 LINE_HEIGHT = 64
-
-
-class ModelError(RuntimeError):
-    """A model file is missing, altered, or does not match its manifest entry."""
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    file: Path
-    sha256: str
-    characters: str
-
-
-def manifest_entry(name: str, manifest: Path = MANIFEST) -> ModelEntry:
-    try:
-        entries = tomllib.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ModelError(f"cannot read model manifest {manifest}: {exc}") from exc
-    try:
-        entry = entries[name]
-        return ModelEntry(manifest.parent / entry["file"], entry["sha256"], entry.get("characters", ""))
-    except KeyError as exc:
-        raise ModelError(f"model manifest {manifest} has no complete [{name}] entry (missing {exc})") from exc
-
-
-def verified_bytes(entry: ModelEntry) -> bytes:
-    """The model file's bytes, after checking them against the manifest's sha256."""
-    try:
-        data = entry.file.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"model file {entry.file} cannot be read: {exc}") from exc
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != entry.sha256:
-        raise ModelError(f"model file {entry.file} has sha256 {digest}, the manifest says {entry.sha256}")
-    return data
 
 
 def _fold_matrix(characters: str) -> np.ndarray:
@@ -71,19 +47,12 @@ def _fold_matrix(characters: str) -> np.ndarray:
     return fold
 
 
-class PlateRecogniser:
-    """Reads lines of plate text; one instance per worker thread is cheap to share read-only."""
+class LineRecogniser:
+    """Reads lines of plate text; one instance per process is shared read-only by the lanes."""
 
     def __init__(self, manifest: Path = MANIFEST, threads: int = 1) -> None:
         entry = manifest_entry(MODEL_NAME, manifest)
-        options = ort.SessionOptions()
-        # The pipeline runs several lanes side by side; each read uses few cores on purpose.
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Idle threads sleep instead of spinning: on two cores shared with other lanes (and the
-        # kiosk), spinning doubled the CPU time of a read without making it faster.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(verified_bytes(entry), options, providers=["CPUExecutionProvider"])
+        self._session = onnx_session(entry, threads)
         self._fold = _fold_matrix(entry.characters)
 
     def probabilities(self, line: np.ndarray) -> np.ndarray:
@@ -111,9 +80,65 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def shared_recogniser() -> PlateRecogniser:
+def shared_line_recogniser() -> LineRecogniser:
     """One recogniser per process: the session is thread-safe for concurrent `run` calls.
 
     Two threads: a frame's reads are sequential, and the budget is for a 2-core machine.
     """
-    return PlateRecogniser(threads=2)
+    return LineRecogniser(threads=2)
+
+
+# Plate images are brought to this height before their glyph rows are searched.
+_CROP_HEIGHT = 100
+_CROP_SEARCH = LineSearch(min_glyph_height=20, max_glyph_height=95, min_glyphs=2)
+# Rows of a plate image that are read (best first): the registration is nearly always among the first two.
+_CROP_ROWS = 2
+# Where a plate's registration sits when no row is found, in plate heights (US, EU and Mercosul plates).
+_CROP_BAND_CENTRE = 0.55
+_CROP_BAND_HEIGHT = 0.45
+
+
+class EasyOcrRecogniser:
+    """The plate-recogniser stage on `english_g2`: the rows of glyphs in a plate image, each read
+    as a line (CTC output), with the line under it where there is one (two-line plates).
+
+    A plate image is one plate: its registration may run across the whole width even where the
+    row search found only part of it, so each row is also read from edge to edge.
+    """
+
+    def __init__(self, lines: LineRecogniser | None = None, stretch: float = 1.3, margin: float = 0.15) -> None:
+        self._lines = lines or shared_line_recogniser()
+        # Plate fonts are narrower than the recogniser's training text; widening helps it.
+        self._stretch = stretch
+        # Context read beside a row's ends, in glyph heights: a character the row search missed at
+        # an end is still read (the recogniser learnt to leave plate edges and stickers out).
+        self._margin = margin
+
+    def recognise(self, plate: PlateImage) -> Evidence:
+        gray = plate.pixels
+        scale = _CROP_HEIGHT / gray.shape[0]
+        size = (max(1, round(gray.shape[1] * scale)), _CROP_HEIGHT)
+        resized = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+        rows = main_lines(find_lines(resized, _CROP_SEARCH)) or [
+            # No row found (touching characters, busy art): the registration is the plate's
+            # middle band, about 45% of its height.
+            level_band(size[0], _CROP_BAND_CENTRE * _CROP_HEIGHT, _CROP_BAND_HEIGHT * _CROP_HEIGHT)]
+        readings = []
+        for row in rows[:_CROP_ROWS]:
+            line = extend_ends(resized, row)
+            second = line_below(row, rows)
+            across = max(row.left, size[0] - row.right) / row.height
+            for margin in dict.fromkeys((self._margin, max(self._margin, across))):
+                crop = cut_line(resized, line, LINE_HEIGHT, self._stretch, margin_x=margin)
+                below = None if second is None else self._lines.probabilities(
+                    cut_line(resized, second, LINE_HEIGHT, self._stretch, margin_x=margin))
+                corners = _stacked(line, second) if second is not None else line.quad()
+                quad = as_quad(corners / scale + np.array(plate.origin, np.float32))
+                readings.append(Reading(self._lines.probabilities(crop), below, quad, crop))
+        return Evidence(tuple(readings))
+
+
+def _stacked(top: TextLine, bottom: TextLine) -> np.ndarray:
+    """Corners around both lines of a two-line plate."""
+    upper, lower = top.quad(), bottom.quad()
+    return np.array([upper[0], upper[1], lower[2], lower[3]], dtype=np.float32)
