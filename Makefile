@@ -69,6 +69,8 @@ models-train: $(VENV)/.test-installed
 	$(BIN)/python models/plate_data.py --sources $(SOURCES)
 	$(BIN)/python models/train_plate_reader.py
 	$(BIN)/python models/train_plate_detector.py
+	@# The sure-read threshold for the new reader, on its own validation crops: set it as edge/config.py's SURE_CONFIDENCE.
+	$(BIN)/edge alpr calibrate models/build/plates/calibration --target-precision 0.99
 
 # Regenerate the lock from the current venv after changing dependencies on purpose.
 lock:

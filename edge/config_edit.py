@@ -247,6 +247,16 @@ def _set_one(text: str, table: TablePath, key: str, value: Any) -> str:
         after = body[-1].line_end if body else next(h.line_end for h in headers if h.path == table)
         lead = "" if after == 0 or text[after - 1] == "\n" else newline
         return text[:after] + f"{lead}{_key(key)} = {literal(value)}{newline}" + text[after:]
+    # A table made by dotted keys in its parent (`plates.regions = [...]` under `[[lanes]]`).
+    by_dots = [e for e in entries if isinstance(e, _KeyValue) and len(e.key) > 1 and e.table + e.key[:-1] == table]
+    for entry in by_dots:
+        if entry.key[-1] == key:
+            return text[: entry.value_start] + literal(value) + text[entry.value_end :]
+    if by_dots:
+        last = by_dots[-1]
+        lead = "" if text[last.line_end - 1] == "\n" else newline
+        prefix = ".".join(_key(part) for part in last.key[:-1])
+        return text[: last.line_end] + f"{lead}{prefix}.{_key(key)} = {literal(value)}{newline}" + text[last.line_end :]
     for entry in entries:
         if isinstance(entry, _KeyValue) and entry.table + entry.key == table and text[entry.value_start] == "{":
             merged = {**_lookup(tomllib.loads(text), table), key: value}

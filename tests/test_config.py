@@ -37,7 +37,7 @@ def test_relative_state_dir_is_resolved_against_the_config_file(tmp_path):
 
 def test_a_lane_sets_the_confidence_from_which_a_plate_read_is_sure(tmp_path):
     path = tmp_path / "edge.toml"
-    path.write_text(DEMO + "\n[lanes.plates]\nsure_confidence = 0.97\n")
+    path.write_text(DEMO + "plates.sure_confidence = 0.97\n")  # a key of the last table: lane-2
     config = load_config(path)
     assert config.lanes[1].plates.sure_confidence == 0.97
     assert config.lanes[0].plates.sure_confidence == SURE_CONFIDENCE
@@ -68,7 +68,7 @@ BROKEN = [
     ("presence hysteresis", lambda s: s + '\n[lanes.presence]\noccupied_fraction = 0.1\nempty_fraction = 0.2\n',
      "lanes[1].presence", "hysteresis"),
     ("no lanes", lambda s: "lanes = []\n" + s[: s.index("[[lanes]]")], "lanes", "at least 1"),
-    ("sure confidence above 1", lambda s: s + "\n[lanes.plates]\nsure_confidence = 1.5\n",
+    ("sure confidence above 1", lambda s: s + "plates.sure_confidence = 1.5\n",
      "lanes[1].plates.sure_confidence", "less than or equal to 1"),
     ("the replaced plate_min_confidence", lambda s: s + "\n[lanes.policy]\nplate_min_confidence = 0.6\n",
      "lanes[1].policy.plate_min_confidence", "unknown key"),

@@ -48,6 +48,13 @@ def test_an_inline_table_written_with_a_dotted_key_is_rewritten_for_the_right_la
     assert config.lanes[0].cameras.plate.roi is None
 
 
+def test_a_table_made_by_dotted_keys_gets_a_dotted_key_beside_them():
+    text = '[[lanes]]\nid = "a"\nplates.regions = ["de"]  # the lane sees\nname = "A"\n\n[[lanes]]\nid = "b"\n'
+    new = edited_text(text, ("lanes", 0, "plates"), {"sure_confidence": 0.98, "regions": ["fr"]})
+    assert new == ('[[lanes]]\nid = "a"\nplates.regions = ["fr"]  # the lane sees\nplates.sure_confidence = 0.98\n'
+                   'name = "A"\n\n[[lanes]]\nid = "b"\n')
+
+
 def test_a_table_value_written_as_its_own_table_is_set_key_by_key():
     text = '[[lanes]]\nid = "a"\n\n[lanes.cameras.plate.roi]  # measured\nx = 1\ny = 2\nwidth = 3\nheight = 4\n'
     new = edited_text(text, ("lanes", 0, "cameras", "plate"), {"roi": ROI})
@@ -72,11 +79,12 @@ def test_a_missing_top_level_table_is_appended():
 
 def test_refusals_name_the_problem_and_leave_the_file_alone(tmp_path):
     config = tmp_path / "edge.toml"
-    config.write_text("faces.threshold = 0.5\n")
-    with pytest.raises(ConfigEditError, match=r"set it by hand:\n  threshold = 0.93"):
-        set_values(config, ("faces",), {"threshold": 0.93})
-    assert config.read_text() == "faces.threshold = 0.5\n"
+    config.write_text('lanes = [{ id = "a" }]\n')  # an array of inline tables: a layout the editor leaves alone
+    with pytest.raises(ConfigEditError, match=r"set it by hand:\n  name = \"A\""):
+        set_values(config, ("lanes", 0), {"name": "A"})
+    assert config.read_text() == 'lanes = [{ id = "a" }]\n'
     assert not (tmp_path / "edge.toml.bak").exists()
+    config.write_text("faces.threshold = 0.5\n")
     with pytest.raises(ConfigEditError, match=r"has no lanes\[3\]\.cameras"):
         set_values(config, ("lanes", 3, "cameras", "plate"), {"roi": ROI})
     with pytest.raises(ConfigEditError, match="cannot be written"):

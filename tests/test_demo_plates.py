@@ -3,7 +3,7 @@
 Both demo lanes (config/edge.toml) replayed through ten minutes of their synthetic scene in scene
 time (tests/demo_replay.py: the lane's own presence, plate reading, voting, state machine and
 policy), every decision the officer was shown compared with the plate of the car that was there.
-It takes minutes of CPU per lane: `pytest -m slow tests/test_demo_plates.py`.
+It takes minutes of CPU per lane (marked slow: `pytest -m 'not slow'` leaves it out while working).
 """
 
 from __future__ import annotations

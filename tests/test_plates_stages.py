@@ -64,6 +64,20 @@ def test_of_several_readings_the_one_that_explains_most_characters_wins() -> Non
         assert found is not None and (found.decoded.text, found.reading) == ("KC1234", 1)
 
 
+def test_a_square_plate_is_read_as_two_lines_not_as_its_clearest_line() -> None:
+    # A two-line plate in a region without two-line patterns: the whole image reads only the big
+    # lower line, surely; its halves read both lines. A fragment must not pass for the plate.
+    quad = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
+    pixels = np.zeros((64, 64), np.uint8)
+    whole = Reading(line("327", sure=0.99), None, quad, pixels)
+    halves = Reading(line("TBF", sure=0.9), line("0327", sure=0.9), quad, pixels)
+    found = FormatDecoder().decode(Evidence((whole, halves)), [FREE])
+    assert found is not None and (found.decoded.text, found.reading) == ("TBF0327", 1)
+    # A strict region reads halves only by its two-line patterns: none here, so no fragment either.
+    only_top = FormatDecoder().decode(Evidence((halves,)), [STRICT])
+    assert only_top is None
+
+
 def test_the_row_detector_finds_the_plate_and_widens_its_row_to_the_plate() -> None:
     frame = place(background(np.random.default_rng(2)), draw_plate("KC4571"), (640, 420), 240)
     found = RowDetector().detect(grey(frame))

@@ -19,7 +19,7 @@ from hardware.mrz import TravelDocument, compose_td3, parse_mrz
 
 TODAY = date(2026, 11, 28)
 POLICY = LanePolicyConfig()
-SURE = SureRule.for_lane(PlatesConfig(regions=["us"]))  # sure from the default confidence, 0.9
+SURE = SureRule.for_lane(PlatesConfig(regions=["us"], sure_confidence=0.9))  # this file's threshold: sure from 0.9
 
 
 def passport(expiry: date = date(2030, 1, 1)):
@@ -27,7 +27,7 @@ def passport(expiry: date = date(2030, 1, 1)):
     return parse_mrz(list(compose_td3(doc)), today=TODAY)
 
 
-def plate(text: str = "ABC1234", confidence: float = 0.95) -> PlateRead:
+def plate(text: str = "ABC1234", confidence: float = 0.99) -> PlateRead:
     return PlateRead(text, "us", confidence, (confidence,) * len(text), ((0, 0), (1, 0), (1, 1), (0, 1)),
                      best_crop=np.zeros((8, 8, 3), np.uint8))
 
@@ -117,7 +117,7 @@ def test_only_a_sure_plate_read_clears_and_the_threshold_is_the_lanes():
     assert at.outcome is Outcome.CLEAR and at.auto_clear
     under = decide(clean(plate=plate(confidence=0.89)), POLICY, SURE, auto_clear_lane=True, today=TODAY)
     assert under.outcome is Outcome.REFER and codes(under) == ["PLATE_UNSURE"] and not under.auto_clear
-    stricter = SureRule.for_lane(PlatesConfig(regions=["us"], sure_confidence=0.97))
+    stricter = SureRule.for_lane(PlatesConfig(regions=["us"], sure_confidence=0.995))
     assert codes(decide(clean(), POLICY, stricter, auto_clear_lane=True, today=TODAY)) == ["PLATE_UNSURE"]
 
 

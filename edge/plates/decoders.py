@@ -34,23 +34,20 @@ def _best(candidates: Sequence[PlateText | None]) -> PlateText | None:
 
 class FormatDecoder:
     def decode(self, evidence: Evidence, regions: Sequence[RegionFormat]) -> PlateText | None:
-        return _best([self._reading(index, reading.probabilities, reading.below, regions)
-                      for index, reading in enumerate(evidence.readings)])
+        return _best([_most_likely(index, regions, reading.probabilities, reading.below)
+                       for index, reading in enumerate(evidence.readings)])
 
-    @staticmethod
-    def _reading(index: int, probs: np.ndarray, below: np.ndarray | None,
-                 regions: Sequence[RegionFormat]) -> PlateText | None:
-        """The region whose format explains this reading best (the most likely reading)."""
-        best: PlateText | None = None
-        for region in regions:
-            decoded: Decoded | None = None
-            if below is not None and region.two_line_patterns:
-                decoded = read_two_line_plate(probs, below, region)
-            if decoded is None:
-                decoded = read_plate(probs, region)
-            if decoded is not None and (best is None or decoded.log_prob > best.decoded.log_prob):
-                best = PlateText(decoded, region.code, index)
-        return best
+
+def _most_likely(index: int, regions: Sequence[RegionFormat], probs: np.ndarray,
+                 below: np.ndarray | None) -> PlateText | None:
+    """The region whose format explains this reading best: as one line, or, for a reading of two
+    halves (`below` the lower one), as a two-line plate only: the top half alone is a fragment."""
+    best: PlateText | None = None
+    for region in regions:
+        decoded = read_plate(probs, region) if below is None else read_two_line_plate(probs, below, region)
+        if decoded is not None and (best is None or decoded.log_prob > best.decoded.log_prob):
+            best = PlateText(decoded, region.code, index)
+    return best
 
 
 def best_path(probs: np.ndarray) -> Decoded:

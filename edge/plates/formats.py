@@ -185,9 +185,10 @@ def _decoded(viterbi: Viterbi, row: int, length: int) -> Decoded:
     return Decoded("".join(ALPHABET[c] for c in path.chars), path.confidences, path.log_prob)
 
 
-def _read_line(probs: np.ndarray, patterns: list[str], region: RegionFormat,
-               free: bool) -> tuple[Decoded | None, Decoded | None]:
-    """The best reading of `probs` as one of `patterns`, and (when `free`) as any letters and digits."""
+def _read_line(probs: np.ndarray, patterns: list[str], region: RegionFormat, free: bool,
+               min_free: int | None = None) -> tuple[Decoded | None, Decoded | None]:
+    """The best reading of `probs` as one of `patterns`, and (when `free`) as any letters and digits
+    (`min_free` or the region's least characters up to its most)."""
     rows = list(patterns) + (["A" * region.max_length] if free else [])
     if not rows or len(probs) == 0:
         return None, None
@@ -199,7 +200,7 @@ def _read_line(probs: np.ndarray, patterns: list[str], region: RegionFormat,
         best = _decoded(viterbi, row, len(patterns[row]))
     loose = None
     if free:
-        lengths = range(region.min_length, region.max_length + 1)
+        lengths = range(region.min_length if min_free is None else min_free, region.max_length + 1)
         length = max(lengths, key=lambda n: viterbi.score(len(patterns), n))
         loose = _decoded(viterbi, len(patterns), length)
     return best, loose
@@ -223,16 +224,35 @@ def read_plate(probs: np.ndarray, region: RegionFormat) -> Decoded | None:
 
 
 def read_two_line_plate(top: np.ndarray, bottom: np.ndarray, region: RegionFormat) -> Decoded | None:
-    """The region's best two-line reading: each line read as its part of a `TOP/BOTTOM` pattern."""
+    """The region's best two-line reading: each line read as its part of a `TOP/BOTTOM` pattern, or,
+    in a region with personalised plates, each line read freely (a square plate the region's
+    patterns do not describe: a fragment of it must not pass for the whole plate)."""
     best: Decoded | None = None
-    for pattern in region.two_line_patterns:
-        upper, lower = pattern.split("/")
-        first, _ = _read_line(top, [upper], region, free=False)
-        second, _ = _read_line(bottom, [lower], region, free=False)
+    for upper, lower in _two_line_parts(region):
+        first = _line_part(top, upper, region)
+        second = _line_part(bottom, lower, region)
         if first is None or second is None or min(first.confidence, second.confidence) < _INVENTED:
+            continue
+        if not region.min_length <= len(first.text) + len(second.text) <= region.max_length:
             continue
         reading = Decoded(first.text + second.text, first.char_confidences + second.char_confidences,
                           first.log_prob + second.log_prob)
         if best is None or reading.log_prob > best.log_prob:
             best = reading
     return best
+
+
+# A free line of a two-line plate: any characters, at least this many (a line of one is a smudge).
+_FREE_LINE_MIN = 2
+
+
+def _two_line_parts(region: RegionFormat) -> list[tuple[str | None, str | None]]:
+    """Each two-line pattern's (top, bottom); (None, None), a free reading, where the region has one."""
+    parts: list[tuple[str | None, str | None]] = [(p.split("/")[0], p.split("/")[1]) for p in region.two_line_patterns]
+    return [*parts, (None, None)] if region.free else parts
+
+
+def _line_part(probs: np.ndarray, pattern: str | None, region: RegionFormat) -> Decoded | None:
+    if pattern is None:
+        return _read_line(probs, [], region, free=True, min_free=_FREE_LINE_MIN)[1]
+    return _read_line(probs, [pattern], region, free=False)[0]
