@@ -322,6 +322,9 @@ class KioskConfig(StrictModel):
     port: int = Field(default=8080, ge=1, le=65535)
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None
+    # Host names the kiosk answers to besides loopback and `host` (e.g. the kiosk PC's DNS name):
+    # any other Host header is refused, so a page on a rebound name reaches nothing.
+    allowed_hosts: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9.:\[\]-]{1,253}$")]] = []
     auth: KioskAuthConfig = KioskAuthConfig()
 
     @model_validator(mode="after")

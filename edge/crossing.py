@@ -13,6 +13,7 @@ evidence (its decision cannot change) and it never auto-clears; only the officer
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -112,6 +113,18 @@ class OfficerAction:
                    reason=data["reason"])
 
 
+def readable(text: str) -> bool:
+    """Whether text shows what it holds, on one line: no control, format or unusual space characters
+    (a newline, a zero-width space, a direction override, a lone surrogate), which would make the
+    audit record say something other than what the screen shows."""
+    return all(char == " " or unicodedata.category(char)[0] not in "CZ" for char in text)
+
+
+def _has_words(text: str) -> bool:
+    # Three letters or digits at least: "ok" or "." is no reason a supervisor could check later.
+    return sum(char.isalnum() for char in text) >= 3
+
+
 class ActionRefused(Exception):
     """The action cannot be taken; the message says why, in words for the officer."""
 
@@ -192,8 +205,10 @@ class Crossing:
             raise ActionRefused("this crossing has already been dealt with")
         if action.revision != decision.revision:
             raise ActionRefused("the decision changed while you were looking: check the new one")
-        if action.kind is ActionKind.OVERRIDE and not (action.reason and action.reason.strip()):
-            raise ActionRefused("an override needs a reason")
+        if action.reason is not None and not readable(action.reason):
+            raise ActionRefused("a reason may not hold control or invisible characters")
+        if action.kind is ActionKind.OVERRIDE and not (action.reason and _has_words(action.reason)):
+            raise ActionRefused("an override needs a reason in words")
         opens = action.kind is ActionKind.OVERRIDE or (
             action.kind is ActionKind.CONFIRM and decision.outcome is Outcome.CLEAR
         )

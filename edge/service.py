@@ -312,7 +312,7 @@ async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop,
     server = _KioskServer(
         closing,
         uvicorn.Config(
-            create_app(crossing, closing, auth),
+            create_app(crossing, closing, auth, config.kiosk),
             host=config.kiosk.host,
             port=config.kiosk.port,
             ssl_certfile=config.kiosk.tls_certfile,

@@ -61,9 +61,18 @@ def test_confirming_a_referral_or_denial_does_not_open():
 def test_override_needs_a_reason_and_then_opens():
     c = crossing()
     c.update(100.0, TODAY, plate=plate(), document=passport(), face_verification=face(False))
-    with pytest.raises(ActionRefused, match="reason"):
-        c.check_action(act(c, ActionKind.OVERRIDE, reason="  "))
+    # Blank, invisible or wordless reasons are no reasons (issue 13, finding 6: a zero-width space
+    # opened the barrier and left an empty reason in the audit).
+    for blank in ("  ", "\u200b", "\u200b\u200b\u200b", ".", "ok", "\u3000\u3000"):
+        with pytest.raises(ActionRefused, match="reason"):
+            c.check_action(act(c, ActionKind.OVERRIDE, reason=blank))
+    for hidden in ("photo old\u200b checked", "checked\nby hand", "\u202echecked by hand", "checked\ud800"):
+        with pytest.raises(ActionRefused, match="control or invisible"):
+            c.check_action(act(c, ActionKind.OVERRIDE, reason=hidden))
+        with pytest.raises(ActionRefused, match="control or invisible"):
+            c.check_action(act(c, ActionKind.REFER, reason=hidden))  # any reason the audit keeps
     assert c.check_action(act(c, ActionKind.OVERRIDE, reason="photo is 9 years old; checked by hand")).open_barrier
+    assert c.check_action(act(c, ActionKind.OVERRIDE, reason="Foto 9 Jahre alt, geprüft")).open_barrier
 
 
 def test_an_action_on_an_outdated_revision_is_refused():

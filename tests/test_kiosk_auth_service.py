@@ -13,8 +13,6 @@ def test_the_service_serves_login_and_guards_changes(tmp_path, start_service, fo
     service = start_service(config)
     service.wait_until("/healthz")
     assert "demo account: officer / officer  (officer, every lane)" in service.log()
-    paths = httpx.get(f"{service.url}/openapi.json", timeout=20).json()["paths"]
-    assert {"/api/login", "/api/logout", "/api/me"} <= set(paths)
     with httpx.Client(base_url=service.url, timeout=20) as client:
         assert client.get("/login").status_code == 200
         assert client.get("/api/me").status_code == 401

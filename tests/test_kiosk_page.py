@@ -13,6 +13,10 @@ from tests.kiosk_browser import log_in
 
 def test_page_shows_every_lane_with_live_cameras(service, page, tmp_path):
     service.wait_until("/readyz", 200)
+    # The pages run under the kiosk's Content-Security-Policy: nothing of theirs may be blocked.
+    blocked: list[str] = []
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text
+            else None)
     log_in(page, service.url, "officer", "officer")
     expect(page.locator("#connection")).to_have_text("live")
     lanes = page.locator("section.lane")
@@ -22,11 +26,12 @@ def test_page_shows_every_lane_with_live_cameras(service, page, tmp_path):
     expect(lanes.nth(1).locator(".camera-state").first).to_contain_text("live")
     # The camera tiles really show frames: the MJPEG image has the preview's size.
     page.wait_for_function(
-        "[...document.querySelectorAll('.camera img')].every(img => img.naturalWidth === 640)", timeout=15000
+        "() => [...document.querySelectorAll('.camera img')].every(img => img.naturalWidth === 640)", timeout=15000
     )
     expect(lanes.nth(0)).not_to_have_class(re.compile("degraded"))
     expect(lanes.nth(0).locator(".degraded-banner")).to_be_hidden()
     page.screenshot(path=str(tmp_path / "kiosk.png"))
+    assert not blocked, blocked
 
 
 def test_page_survives_a_server_restart(tmp_path, start_service, folder_cameras, page):
@@ -42,7 +47,7 @@ def test_page_survives_a_server_restart(tmp_path, start_service, folder_cameras,
     expect(page.locator("#connection")).to_have_text("live", timeout=20000)
     expect(page.locator("section.lane")).to_have_count(2)  # re-synced, not duplicated
     page.wait_for_function(
-        "[...document.querySelectorAll('.camera img')].every(img => img.naturalWidth === 640)", timeout=20000
+        "() => [...document.querySelectorAll('.camera img')].every(img => img.naturalWidth === 640)", timeout=20000
     )
 
 

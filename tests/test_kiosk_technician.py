@@ -77,7 +77,7 @@ def test_technician_measures_draws_an_roi_and_tests_the_devices(tmp_path, start_
     }""")
     _until_done(page, "#test-barrier", "the barrier was pulsed open", wait_for="idle")
     # The page polls every 2 s and the arm of an empty lane drops again at once: it must have left "down".
-    page.wait_for_function("window.arms.has('up') || window.arms.has('moving')", timeout=15000)
+    page.wait_for_function("() => window.arms.has('up') || window.arms.has('moving')", timeout=15000)
     _until_done(page, "#test-reader", "presented to the reader again")
     keep_screenshot(page, tmp_path / "technician.png", "/tmp/kiosk-technician.png")
 

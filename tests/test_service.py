@@ -45,8 +45,6 @@ def test_service_serves_lanes_cameras_health_and_stops_cleanly(service):
 
     metrics = service.get("/metrics")[1].decode()
     assert 'edge_camera_live{camera="lane-2/plate"} 1' in metrics
-    paths = json.loads(service.get("/openapi.json")[1])["paths"]
-    assert {"/healthz", "/readyz", "/metrics", "/api/lanes"} <= set(paths)
 
     assert service.stop(signal.SIGINT) == 0
     assert "stopped cleanly" in service.log()

@@ -13,21 +13,25 @@ from pathlib import Path
 from typing import Annotated, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from edge.config import KioskConfig
 from edge.crossing import ActionKind, ActionRefused, ActionResult, OfficerAction
 from edge.history import PastCrossing
 from edge.kiosk.auth.model import Role, User
-from edge.kiosk.auth.web import Auth
+from edge.kiosk.auth.web import Auth, same_origin
+from edge.kiosk.hardening import BodyLimit, SecurityHeaders, allowed_hosts, validation_error
 from edge.kiosk.technician_routes import TechnicianBackend, technician_router
 from edge.lane_runtime import CAMERA_ROLES, CROSSING_IMAGES, LaneView, Preview
 
 STATIC = Path(__file__).resolve().parent / "static"
-# How often a camera stream or the websocket checks that its session is still live (a session that
-# ends takes the live pictures and lane data with it within this time).
-_SESSION_RECHECK_S = 10.0
+# How often a camera stream or the websocket checks that its session is still live, whatever the
+# traffic (a session that ends takes the live pictures and lane data with it within this time).
+SESSION_RECHECK_S = 2.0
 _STREAM_POLL_S = 0.04  # how often an MJPEG stream looks for a newer frame (faster than any camera here)
 _BOUNDARY = "frame"
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -55,12 +59,19 @@ class KioskBackend(TechnicianBackend, Protocol):
     def metrics(self) -> str: ...
 
 
-def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> FastAPI:
+def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth, kiosk: KioskConfig) -> FastAPI:
     """The kiosk app. Setting `closing` ends every camera stream and websocket, so that a stop
     never waits on a browser that keeps its connections open."""
-    app = FastAPI(title="Checkpoint Edge kiosk", version="0.1.0")
+    # No /docs, /redoc or /openapi.json: they load scripts from a CDN and map the API for anyone
+    # on the network; the routes are documented in the README.
+    app = FastAPI(title="Checkpoint Edge kiosk", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_exception_handler(RequestValidationError, validation_error)
     auth.install(app)  # login/logout/me, and every change needs a session and its CSRF token
+    # The last added is the outermost: every answer, refusals included, carries the headers.
+    app.add_middleware(BodyLimit)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(kiosk.host, kiosk.allowed_hosts))
+    app.add_middleware(SecurityHeaders)
     lane_ids = {view.lane_id for view in backend.lane_views()}
 
     def _known_camera(lane_id: str, role: str) -> None:
@@ -150,7 +161,7 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
             last = -1
             checked = time.monotonic()
             while not closing.is_set():
-                if time.monotonic() - checked > _SESSION_RECHECK_S:
+                if time.monotonic() - checked > SESSION_RECHECK_S:
                     if not auth.still_logged_in(request):
                         return  # the session ended: the picture stops with it
                     checked = time.monotonic()
@@ -168,6 +179,9 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
     async def feed(socket: WebSocket) -> None:
         """Lane updates as they happen. A (re)connecting page first gets every lane's current state,
         so nothing is lost across a reconnect or a server restart."""
+        if not same_origin(socket):
+            await socket.close(code=1008, reason="connection from another site refused")  # before the handshake: 403
+            return
         await socket.accept()
         if auth.user_of(socket) is None:
             await socket.close(code=1008, reason="log in first")  # policy violation: no session
@@ -176,19 +190,27 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth) -> Fas
         closed = asyncio.ensure_future(closing.wait())
         try:
             await socket.send_json({"type": "hello", "lanes": [v.to_json() for v in backend.lane_views()]})
+            check_at = time.monotonic() + SESSION_RECHECK_S
             while True:
                 message = asyncio.ensure_future(queue.get())
-                await asyncio.wait({message, closed}, timeout=_SESSION_RECHECK_S, return_when=asyncio.FIRST_COMPLETED)
-                if not message.done():
+                await asyncio.wait({message, closed}, timeout=max(0.0, check_at - time.monotonic()),
+                                   return_when=asyncio.FIRST_COMPLETED)
+                if closed.done():
                     message.cancel()
-                    if closed.done():
-                        await socket.close(code=1012)  # "service restart": the page reconnects
-                        return
+                    await socket.close(code=1012)  # "service restart": the page reconnects
+                    return
+                if time.monotonic() >= check_at:
+                    # Checked on the clock, not only when the lane is quiet: a busy lane must not
+                    # keep feeding a logged-out screen.
                     if not auth.still_logged_in(socket):
+                        message.cancel()
                         await socket.close(code=1008, reason="session ended")  # the page goes to login
                         return
-                    continue
-                await socket.send_json(message.result())
+                    check_at = time.monotonic() + SESSION_RECHECK_S
+                if message.done():
+                    await socket.send_json(message.result())
+                else:
+                    message.cancel()
         except WebSocketDisconnect:
             pass
         finally:

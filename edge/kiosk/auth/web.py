@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -58,6 +58,15 @@ class LoginRequest(BaseModel):
     badge: str | None = Field(default=None, min_length=1, max_length=64)
     pin: str | None = Field(default=None, min_length=1, max_length=12, pattern=r"^[0-9]+$")
 
+    @field_validator("username", "password", "badge", "pin")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        # JSON may carry control characters or a lone surrogate ("\\ud800"): no name or password
+        # holds one, and a surrogate cannot be hashed, stored or logged.
+        if value is not None and not value.isprintable():
+            raise ValueError("must be printable text")
+        return value
+
     @model_validator(mode="after")
     def _one_way(self) -> LoginRequest:
         given = {name for name in ("username", "password", "badge", "pin") if getattr(self, name) is not None}
@@ -66,11 +75,11 @@ class LoginRequest(BaseModel):
         return self
 
 
-def _same_origin(request: Request) -> bool:
-    # Browsers send Origin on every POST; other clients (curl, edge's own tests) send none and
-    # carry no ambient cookie to abuse.
-    origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+def same_origin(connection: HTTPConnection) -> bool:
+    # Browsers send Origin on every POST and websocket; other clients (curl, edge's own tests)
+    # send none and carry no ambient cookie to abuse.
+    origin = connection.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == connection.headers.get("host")
 
 
 class Auth:
@@ -124,7 +133,7 @@ class Auth:
             detail = "session expired; log in again" if request.cookies.get(SESSION_COOKIE) else "log in first"
             raise HTTPException(401, detail)
         if request.method in MUTATING:
-            if not _same_origin(request):
+            if not same_origin(request):
                 raise HTTPException(403, "request from another site refused")
             sent = request.headers.get(CSRF_HEADER, "")
             if not hmac.compare_digest(sent.encode(), found[1].csrf_token.encode()):
@@ -142,7 +151,7 @@ class Auth:
 
         @router.post(LOGIN_PATH, summary="log in with user name + password or badge + PIN; sets the session cookie")
         def login(body: LoginRequest, request: Request, response: Response) -> dict:
-            if not _same_origin(request):
+            if not same_origin(request):
                 raise HTTPException(403, "login from another site refused")
             now = time.time()
             by_badge = body.badge is not None
