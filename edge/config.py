@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import os
+import stat
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -627,6 +629,9 @@ def parse_config(text: str, path: Path) -> EdgeConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
+    except RecursionError:
+        # tomllib recurses once per nested array or inline table.
+        raise ConfigError(path, ["not valid TOML: nested too deep"]) from None
     try:
         config = EdgeConfig.model_validate(data)
     except ValidationError as exc:
@@ -634,14 +639,25 @@ def parse_config(text: str, path: Path) -> EdgeConfig:
     return _resolve_paths(config, path.resolve().parent)
 
 
+# A crossing's config is a few kB; anything far bigger is not one (a link to /dev/zero, a log file).
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def load_config(path: Path | str = DEFAULT_CONFIG) -> EdgeConfig:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise ConfigError(path, ["not a regular file"])
+            data = file.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(path, ["file not found"]) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
     except OSError as exc:
         raise ConfigError(path, [f"cannot read: {exc.strerror}"]) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(path, [f"over {MAX_CONFIG_BYTES // 1024} kB: not a config file"])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
     return parse_config(text, path)

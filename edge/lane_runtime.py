@@ -27,6 +27,7 @@ from edge.config import LaneConfig
 from edge.crossing import ActionRefused, ActionResult, Crossing, Decision, OfficerAction
 from edge.faces.types import FaceObservation, SearchCandidate, VerificationResult
 from edge.history import CrossingHistory, PastCrossing
+from edge.image_files import ImageFileError, decode_image
 from edge.lane import (
     BarrierOpened,
     EvidenceComplete,
@@ -126,8 +127,10 @@ def _reencode(image_bytes: bytes | None) -> bytes | None:
     """A reader's portrait as JPEG whatever it came as (browsers do not all show JPEG 2000)."""
     if not image_bytes:
         return None
-    image = cv2.imdecode(np.frombuffer(image_bytes, np.uint8), cv2.IMREAD_COLOR)
-    return encode_jpeg(image, width=400) if image is not None else None
+    try:
+        return encode_jpeg(decode_image(image_bytes, "the reader's portrait"), width=400)
+    except ImageFileError:
+        return None  # the crossing goes on without the picture; the face step reports its own problem
 
 
 def _hit_json(hit: WatchlistHit) -> dict:

@@ -157,7 +157,7 @@ def test_bad_input_is_named_and_exits_2(capsys, tmp_path, lane_config):
     assert code == 2 and "missing.png: no such file or folder" in out
     (tmp_path / "broken.png").write_bytes(b"\x89PNG broken")
     code, out, _ = _calibrate(capsys, "focus", str(tmp_path / "broken.png"))
-    assert code == 2 and "not an image OpenCV can read" in out
+    assert code == 2 and "not a readable image" in out
     code, out, _ = _calibrate(capsys, "focus")
     assert code == 2 and "give image files, --url URL or --lane LANE" in out
     code, out, _ = _calibrate(capsys, "focus", "--lane", "lane-9", "--config", str(lane_config))

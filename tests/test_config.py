@@ -104,3 +104,22 @@ def test_unusable_files_are_refused_with_a_reason(tmp_path, content, words):
         load_config(path)
     assert words in str(raised.value)
     assert _check(path).returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda path: path.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n"), "nested too deep"),
+        (lambda path: path.write_text("y = " + "{ a = " * 20_000 + "1" + " }" * 20_000 + "\n"), "nested too deep"),
+        (lambda path: path.symlink_to("/dev/zero"), "not a regular file"),
+        (lambda path: path.write_bytes(b"# " + b"x" * (2 * 1024 * 1024) + b"\n"), "over 1024 kB"),
+    ],
+    ids=["deep arrays", "deep inline tables", "link to /dev/zero", "2 MB file"],
+)
+def test_hostile_files_are_refused_by_the_cli_without_a_traceback(tmp_path, make, words):
+    # Issue 13, finding 15: a RecursionError traceback, and 16 GB of RSS reading /dev/zero.
+    path = tmp_path / "edge.toml"
+    make(path)
+    result = _check(path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert words in result.stderr and "Traceback" not in result.stderr

@@ -92,11 +92,15 @@ def test_rewrite_adds_the_key_or_the_table(tmp_path):
 
 def test_rewrite_refuses_a_layout_it_cannot_edit_and_leaves_the_file_alone(tmp_path):
     config = tmp_path / "c.toml"
-    config.write_text("faces.threshold = 0.5\n")
+    config.write_text("faces = 0.5\n")  # not a table: nowhere to put a threshold
     with pytest.raises(ThresholdFileError, match="by hand"):
         write_threshold(config, 0.93)
-    assert config.read_text() == "faces.threshold = 0.5\n"
+    assert config.read_text() == "faces = 0.5\n"
     assert not (tmp_path / "c.toml.bak").exists()
+    dotted = tmp_path / "e.toml"
+    dotted.write_text("faces.threshold = 0.5  # measured\n")  # a table made by a dotted key is edited in place
+    write_threshold(dotted, 0.93)
+    assert dotted.read_text() == "faces.threshold = 0.93  # measured\n"
     broken = tmp_path / "d.toml"
     broken.write_text("[faces\n")
     with pytest.raises(ThresholdFileError, match="not valid TOML"):

@@ -11,6 +11,7 @@ import numpy as np
 from edge.capture import CaptureError, open_source
 from edge.capture.folder import IMAGE_SUFFIXES
 from edge.capture.images import to_bgr
+from edge.image_files import ImageFileError, read_image
 
 
 class FramesError(Exception):
@@ -32,9 +33,10 @@ def read_images(paths: list[Path]) -> list[tuple[str, np.ndarray]]:
             raise FramesError(f"{path}: no such file or folder")
     images = []
     for file in files:
-        image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
-        if image is None:
-            raise FramesError(f"{file}: not an image OpenCV can read")
+        try:
+            image = read_image(file, cv2.IMREAD_UNCHANGED)
+        except ImageFileError as exc:
+            raise FramesError(str(exc)) from None
         images.append((file.name, to_bgr(image, str(file))))
     return images
 

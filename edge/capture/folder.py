@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from edge.capture.images import to_bgr
 from edge.capture.model import CaptureError, CorruptFrame
 from edge.capture.pacing import Pacer
+from edge.image_files import ImageFileError, read_image
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm"})
 
@@ -33,9 +33,10 @@ class ImageFolderSource:
         if not path.exists():
             # The folder changed under us: reopening lists it again.
             raise CaptureError(self._url, f"image {path.name} disappeared from the folder")
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise CorruptFrame(self._url, f"cannot decode image {path.name}")
+        try:
+            image = read_image(path)
+        except ImageFileError as exc:
+            raise CorruptFrame(self._url, f"cannot decode image {path.name}: {exc}") from None
         return to_bgr(image, self._url)
 
     def close(self) -> None:

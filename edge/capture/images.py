@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from edge.capture.model import CorruptFrame
+from edge.image_files import ImageFileError, decode_image
 
 _JPEG_START = b"\xff\xd8"
 _JPEG_END = b"\xff\xd9"
@@ -37,7 +38,8 @@ def decode_jpeg(data: bytes, url: str) -> np.ndarray:
         raise CorruptFrame(url, f"not a JPEG ({len(data)} bytes, starts {data[:4].hex() or 'empty'})")
     if not data.rstrip(b"\r\n").endswith(_JPEG_END):
         raise CorruptFrame(url, f"truncated JPEG ({len(data)} bytes, no end marker)")
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise CorruptFrame(url, f"JPEG failed to decode ({len(data)} bytes)")
+    try:
+        image = decode_image(data, "JPEG")
+    except ImageFileError as exc:
+        raise CorruptFrame(url, f"{exc} ({len(data)} bytes)") from None
     return to_bgr(image, url)

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from edge.config import SURE_CONFIDENCE, PlatesConfig
 from edge.config_edit import ConfigEditError, set_tables
+from edge.image_files import ImageFileError, read_image
 from edge.plates.certainty import SureRule, calibrate
 from edge.plates.dataset import DatasetError, LabelledCrop, LabelledFrame, is_crops_folder, load_crops, load_frames
 from edge.plates.formats import BUILTIN_REGIONS
@@ -91,10 +91,10 @@ def _reader(args: argparse.Namespace) -> PlateReader:
 
 
 def _load(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise DatasetError(f"{path}: not a readable image")
-    return image
+    try:
+        return read_image(path)
+    except ImageFileError as exc:
+        raise DatasetError(str(exc)) from None
 
 
 def _describe(read: FrameRead | None) -> dict:

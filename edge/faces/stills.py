@@ -13,6 +13,7 @@ from edge.faces.encoding import FaceEncoder
 from edge.faces.fusion import NoUsableFace
 from edge.faces.observe import FaceObserver
 from edge.faces.types import FaceObservation, FaceTemplate
+from edge.image_files import ImageFileError, decode_image, read_image
 
 
 class ImageError(Exception):
@@ -20,17 +21,19 @@ class ImageError(Exception):
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ImageError(f"{path}: not a readable image" if path.exists() else f"{path}: no such file")
+    try:
+        bgr = read_image(path)
+    except ImageFileError as exc:
+        raise ImageError(str(exc)) from None
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def decode_rgb(data: bytes) -> np.ndarray:
     """An image sent as bytes (a reader's portrait, an upload) as an RGB array."""
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ImageError(f"{len(data)} bytes that are not a decodable image")
+    try:
+        bgr = decode_image(data, f"{len(data)} bytes")
+    except ImageFileError as exc:
+        raise ImageError(str(exc)) from None
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
