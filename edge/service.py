@@ -19,6 +19,7 @@ from types import FrameType
 import uvicorn
 
 from edge.audit import CONFIG_CHANGE, AuditError, AuditLog
+from edge.audit.startup_check import ChainState, StartupChainCheck
 from edge.capture import CameraState
 from edge.config import EdgeConfig
 from edge.crossing import ActionRefused, ActionResult, OfficerAction
@@ -77,6 +78,7 @@ class Checkpoint:
             raise CheckpointError(f"{exc}{_disk_problem(state)}") from exc
         self.publisher = OutboxPublisher(self.outbox, config.central) if config.central is not None else None
         self.storage = StorageMonitor(state, on_change=self._storage_changed, on_writable=self._catch_up)
+        self.chain_check = StartupChainCheck(self.audit.path, on_result=lambda _: self._publish_status())
         self.recorder = Recorder(self.audit, self.outbox, marker=outbox_marker(state), storage=self.storage)
         self.watchlist = WatchlistRuntime(config.watchlist, state, on_report=self.recorder.sync)
         self.faces = LaneFacesFactory(config.faces, self.watchlist)
@@ -104,6 +106,7 @@ class Checkpoint:
             # refuses what it cannot record) rather than stop, which systemd would only repeat.
             log.exception("the service start could not be recorded (%s)", self.storage.check() or "the audit log")
             start_seq = self.audit.head.seq + 1
+        self.chain_check.start()  # the log as it was before this start (and what follows it)
         self.recorder.catch_up()
         self._restore_crossings(start_seq)
         self.storage.start()
@@ -134,10 +137,17 @@ class Checkpoint:
         self.outbox.close()
         self.audit.close()
 
-    def _storage_changed(self, alarm: StorageAlarm | None) -> None:
+    def _storage_changed(self, _alarm: StorageAlarm | None) -> None:
         # Called with the recorder's lock held (a refused record probes at once): crossing-wide state
         # only, never a lane's (its lock may be waiting for the recorder).
-        self._broadcaster.publish({"type": "status", "storage": alarm.to_json() if alarm else None})
+        self._publish_status()
+
+    def _publish_status(self) -> None:
+        self._broadcaster.publish({"type": "status", **self._alarms()})
+
+    def _alarms(self) -> dict:
+        alarm = self.storage.alarm
+        return {"storage": alarm.to_json() if alarm else None, "audit": self.chain_check.result.to_json()}
 
     def _catch_up(self) -> None:
         if self.recorder.behind:
@@ -163,11 +173,10 @@ class Checkpoint:
 
     def status(self) -> dict:
         staleness = self.watchlist.staleness()
-        alarm = self.storage.alarm
         return {"watchlist": {"stale": staleness.stale, "policy": staleness.policy.value,
                               "max_age_s": staleness.max_age_s, "oldest_age_s": staleness.oldest_age_s,
                               "reasons": list(staleness.reasons)},
-                "storage": alarm.to_json() if alarm else None}
+                **self._alarms()}
 
     def camera_check(self, lane_id: str, role: str) -> dict | None:
         lane = self.lanes[lane_id]
@@ -231,6 +240,9 @@ class Checkpoint:
         alarm = self.storage.alarm
         if alarm is not None:
             problems.append(f"storage alarm: {alarm.problem}")
+        chain = self.chain_check.result
+        if chain.state is ChainState.BROKEN:
+            problems.append(f"audit chain broken: {chain.problem}")
         return (not problems, "\n".join(problems) or "ready")
 
     def metrics(self) -> str:
@@ -244,6 +256,7 @@ class Checkpoint:
                  for lane_id, lane in self.lanes.items() for reader, count in lane.reads.items()]
         stale = self.watchlist.staleness()
         alarm = self.storage.alarm
+        chain = self.chain_check.result
         return render([
             Family("edge_camera_fps", "Frames per second delivered by each camera.", "gauge",
                    [({"camera": c.camera_id}, c.fps) for c in cameras]),
@@ -261,6 +274,9 @@ class Checkpoint:
             Family("edge_watchlist_stale", "1 while the watchlist copy is older than its max age.", "gauge",
                    [({"policy": stale.policy.value}, float(stale.stale))]),
             Family("edge_audit_records", "Records in the audit log.", "gauge", [({}, self.audit.head.seq)]),
+            Family("edge_audit_chain_broken", "1 when the audit chain checked at start is broken; 0 when it "
+                   "verified; absent while the check runs.", "gauge",
+                   [({}, float(chain.state is ChainState.BROKEN))] if chain.state is not ChainState.CHECKING else []),
             Family("edge_storage_alarm", "1 while the state disk refuses writes, by reason (full, read_only, "
                    "denied, error).", "gauge",
                    [({"reason": reason}, float(alarm is not None and alarm.reason == reason)) for reason in REASONS]),

@@ -22,7 +22,7 @@ from edge.audit import (
     InvalidRecord,
     verify_log,
 )
-from edge.audit.records import GENESIS, record_hash
+from edge.audit.records import GENESIS, canonical_json, record_hash
 from edge.config import AuditConfig
 
 DAY = 86400
@@ -133,7 +133,7 @@ def test_edited_and_rehashed_record_breaks_the_next_link(log):
     forged = json.loads(lines[2])
     forged["payload"]["outcome"] = "DENY"
     forged["hash"] = record_hash(forged)
-    lines[2] = (json.dumps(forged) + "\n").encode()
+    lines[2] = (canonical_json(forged) + "\n").encode()  # written as the log writes, to hide the edit
     _rewrite(log.path, lines)
     [problem] = _breaks(log.path)
     assert problem.startswith("line 4 (seq 4): its prev does not match the hash of seq 3 (line 3)")
@@ -174,7 +174,7 @@ def test_inserted_record_is_named(log):
     forged = json.loads(lines[2])
     forged["payload"] = {"outcome": "CLEAR", "n": 99}
     forged["hash"] = record_hash(forged)
-    lines.insert(2, (json.dumps(forged, separators=(",", ":")) + "\n").encode())
+    lines.insert(2, (canonical_json(forged) + "\n").encode())
     _rewrite(log.path, lines)
     assert _breaks(log.path) == ["line 4 (seq 3): seq 3 already appeared at line 3: one of the two was inserted"]
 

@@ -64,6 +64,24 @@ def test_verify_names_the_break_and_exits_1(state_dir):
     assert report["ok"] is False and report["breaks"][0]["line"] == 3 and report["breaks"][0]["seq"] == 4
 
 
+@pytest.mark.parametrize("rewrite", [
+    lambda line: line.replace(b'"kind":', b'"kind": ', 1),  # a space
+    lambda line: line.replace(b'"kind"', b'"\\u006bind"', 1),  # an escaped key: the same JSON
+    lambda line: json.dumps(dict(reversed(json.loads(line).items())), separators=(",", ":")).encode(),  # key order
+], ids=["space", "escaped key", "fields reordered"])
+def test_verify_names_a_line_rewritten_with_the_same_meaning(state_dir, rewrite):
+    # Issue 13, finding 17: these parse to the same record with the same hash, and verify said ok.
+    log_path = state_dir / "audit" / "audit.jsonl"
+    lines = log_path.read_bytes().splitlines(keepends=True)
+    changed = rewrite(lines[1].rstrip(b"\n"))
+    assert changed != lines[1].rstrip(b"\n") and json.loads(changed) == json.loads(lines[1])
+    lines[1] = changed + b"\n"
+    log_path.write_bytes(b"".join(lines))
+    result = _edge("audit", "verify", "--log", log_path)
+    assert result.returncode == 1
+    assert "line 2 (seq 2): not in the canonical form every record is written in" in result.stdout
+
+
 def test_verify_against_a_head_finds_records_cut_off_the_end(state_dir):
     log_path = state_dir / "audit" / "audit.jsonl"
     head = json.loads(log_path.read_bytes().splitlines()[-1])

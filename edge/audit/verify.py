@@ -63,6 +63,11 @@ def verify_log(path: Path, anchor: Head | None = None) -> VerifyReport:
             continue
         records += 1
         breaks += [Break(number, record.seq, p) for p in _problems(record, seen)]
+        if raw != record.line().rstrip(b"\n"):
+            # Same meaning, other bytes (a space, an escaped key, a reordered field): every record is
+            # written in one canonical form, so any other form was written by someone else.
+            breaks.append(Break(number, record.seq, "not in the canonical form every record is written in: "
+                                                    "the line was rewritten"))
         seen.add(record, number)
         last = record
         if anchor is not None and record.seq == anchor.seq:

@@ -201,13 +201,26 @@ function renderStorage(alarm) {
   banner.textContent = alarm ? `⚠ STORAGE ALARM — ${alarm.problem}: actions cannot be recorded and are refused` : "";
 }
 
+// The audit chain checked at start: a broken chain means the record of past crossings was altered.
+function renderAudit(check) {
+  const banner = document.getElementById("audit-alarm");
+  const broken = Boolean(check) && check.state === "broken";
+  banner.hidden = !broken;
+  banner.textContent = broken ? `⚠ AUDIT LOG ALTERED — ${check.problem}: tell the supervisor` : "";
+}
+
+function renderAlarms(status) {
+  renderStorage(status.storage);
+  renderAudit(status.audit);
+}
+
 async function pollStatus() {
   const pill = document.getElementById("watchlist");
   try {
     const response = await window.edgeAuth.poll("/api/status");
     if (!response.ok) throw new Error(`status ${response.status}`);
     const status = await response.json();
-    renderStorage(status.storage);
+    renderAlarms(status);
     const w = status.watchlist;
     const age = w.oldest_age_s === null ? "never applied" : `${Math.round(w.oldest_age_s / 60)} min old`;
     pill.dataset.state = w.stale ? "stale" : "fresh";
@@ -227,7 +240,7 @@ function connect(delay = 500) {
     const data = JSON.parse(msg.data);
     if (data.type === "hello") data.lanes.forEach((lane) => render(lane));
     else if (data.type === "lane") render(data.lane, data.at);
-    else if (data.type === "status") renderStorage(data.storage);
+    else if (data.type === "status") renderAlarms(data);
   };
   ws.onclose = (event) => {
     if (event.code === 1008) {
