@@ -304,9 +304,10 @@ class KioskAuthConfig(StrictModel):
     # A session ends after this long without a request, and in any case this long after login (a shift).
     session_idle_s: float = Field(default=900, gt=0, le=86_400)
     session_max_s: float = Field(default=43_200, gt=0, le=7 * 86_400)
-    # This many wrong passwords or PINs in a row lock the account for lockout_s.
-    lockout_after: int = Field(default=5, ge=1, le=100)
-    lockout_s: float = Field(default=300, gt=0, le=86_400)
+    # After this many wrong passwords or PINs for one name (or from one browser that logged in to the
+    # account before), that name (or browser) waits throttle_s from its last failure. Nothing is locked.
+    throttle_after: int = Field(default=5, ge=1, le=100)
+    throttle_s: float = Field(default=60, gt=0, le=3_600)
     pin_length: int = Field(default=6, ge=4, le=12)  # digits of a badge PIN
     password_min_length: int = Field(default=10, ge=8, le=128)
     # The demo crossing only: create officer/officer, tech/tech and super/super and let them log in.

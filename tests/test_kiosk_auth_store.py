@@ -1,5 +1,5 @@
 """The auth layer's rules at the store level, with explicit times: session expiry and refresh,
-lockout counting and its end, account rules, demo accounts, and the config that enables them."""
+the login throttle (never a lock), account rules, demo accounts, and the config that enables them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from edge.config import KioskAuthConfig, KioskConfig
 from edge.kiosk.auth.admin import AccountAdmin
 from edge.kiosk.auth.db import Database
 from edge.kiosk.auth.demo import ensure_demo_accounts
+from edge.kiosk.auth.devices import DeviceStore
 from edge.kiosk.auth.hashing import Hasher
 from edge.kiosk.auth.login import Authenticator, LoginResult, Outcome
 from edge.kiosk.auth.model import InvalidAccount, Role, User, parse_lanes
@@ -33,7 +34,7 @@ def hasher():
 def _admin(db, hasher, **config) -> tuple[UserStore, AccountAdmin, Authenticator]:
     users = UserStore(db)
     settings = KioskAuthConfig(**config)
-    return users, AccountAdmin(users, hasher, settings), Authenticator(users, hasher, settings)
+    return users, AccountAdmin(users, hasher, settings), Authenticator(users, DeviceStore(db), hasher, settings)
 
 
 def test_use_keeps_a_session_alive_until_it_is_idle_too_long(db):
@@ -78,17 +79,37 @@ def test_every_session_has_its_own_token_and_csrf_token(db):
     assert sessions.use(first.token, now=1) is None and sessions.use(second.token, now=1) is not None
 
 
-def test_failures_in_a_row_lock_the_account_until_the_lockout_ends(db, hasher):
-    users, admin, login = _admin(db, hasher, lockout_after=3, lockout_s=60)
+def test_failures_slow_a_name_down_and_never_lock_it(db, hasher):
+    _, admin, login = _admin(db, hasher, throttle_after=3, throttle_s=60)
     admin.add("alice", Role.OFFICER, ("lane-1",), False, PASSWORD)
-    assert [login.by_password("alice", "wrong-wrong", now=t).outcome for t in (0, 1)] == [Outcome.WRONG] * 2
-    locked = login.by_password("alice", "wrong-wrong", now=2)
-    assert locked.outcome is Outcome.LOCKED and locked.locked_for_s == 60
-    assert login.by_password("alice", PASSWORD, now=61).outcome is Outcome.LOCKED
-    assert login.by_password("alice", PASSWORD, now=62).outcome is Outcome.OK
-    # A success clears the count: two more failures do not lock.
-    assert [login.by_password("alice", "wrong-wrong", now=t).outcome for t in (63, 64)] == [Outcome.WRONG] * 2
-    assert users.get("alice").failures == 2
+    assert [login.by_password("alice", "wrong-wrong", now=t).outcome for t in (0, 1, 2)] == [Outcome.WRONG] * 3
+    slowed = login.by_password("alice", PASSWORD, now=3)  # not even the right password is checked
+    assert slowed.outcome is Outcome.THROTTLED and slowed.wait_s == 59 and slowed.account is None
+    assert login.by_password("alice", PASSWORD, now=62).outcome is Outcome.OK  # the wait is over
+    # A name that does not exist is slowed down the same way, with the same answer.
+    assert [login.by_password("nobody", "wrong-wrong", now=t).outcome for t in (70, 71, 72)] == [Outcome.WRONG] * 3
+    unknown = login.by_password("nobody", "wrong-wrong", now=73)
+    assert (unknown.outcome, unknown.wait_s, unknown.words(False)) == (slowed.outcome, 59, slowed.words(False))
+
+
+def test_a_browser_the_account_knows_is_not_slowed_by_guesses_from_elsewhere(db, hasher):
+    _, admin, login = _admin(db, hasher, throttle_after=3, throttle_s=60)
+    admin.add("alice", Role.OFFICER, ("lane-1",), False, PASSWORD)
+    admin.add("bob", Role.OFFICER, ("lane-1",), False, PASSWORD)
+    kiosk = login.by_password("alice", PASSWORD, now=0).device_token
+    assert kiosk
+    for t in (1, 2, 3):
+        login.by_password("alice", "guess-guess", now=t)  # a guesser without the kiosk's cookie
+    assert login.by_password("alice", PASSWORD, now=4).outcome is Outcome.THROTTLED
+    at_the_kiosk = login.by_password("alice", PASSWORD, now=4, device=kiosk)
+    assert at_the_kiosk.outcome is Outcome.OK and at_the_kiosk.device_token == kiosk
+    # The cookie is alice's: it does not help with bob's name, and its own failures count on it.
+    for t in (5, 6, 7):
+        login.by_password("bob", "guess-guess", now=t)
+    assert login.by_password("bob", PASSWORD, now=8, device=kiosk).outcome is Outcome.THROTTLED
+    for t in (9, 10, 11):
+        assert login.by_password("alice", "typo-typo", now=t, device=kiosk).outcome is Outcome.WRONG
+    assert login.by_password("alice", PASSWORD, now=12, device=kiosk).outcome is Outcome.THROTTLED
 
 
 def test_user_names_are_matched_without_case_or_spaces(db, hasher):
@@ -98,11 +119,12 @@ def test_user_names_are_matched_without_case_or_spaces(db, hasher):
 
 
 @pytest.mark.parametrize(("seconds", "words"), [
-    (300, "account locked for 5 minutes"), (299.2, "account locked for 5 minutes"),
-    (60, "account locked for 1 minute"), (30, "account locked for 30 seconds"), (0.4, "account locked for 1 second"),
+    (300, "too many failed logins: try again in 5 minutes"), (299.2, "too many failed logins: try again in 5 minutes"),
+    (60, "too many failed logins: try again in 1 minute"), (30, "too many failed logins: try again in 30 seconds"),
+    (0.4, "too many failed logins: try again in 1 second"),
 ])
-def test_lockout_words(seconds, words):
-    assert LoginResult(Outcome.LOCKED, locked_for_s=seconds).words(by_badge=False) == words
+def test_throttle_words(seconds, words):
+    assert LoginResult(Outcome.THROTTLED, wait_s=seconds).words(by_badge=False) == words
 
 
 def test_account_rules(db, hasher):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -124,3 +126,46 @@ def test_a_websocket_opened_from_another_site_is_refused_even_with_a_session(kio
         own = f"http://127.0.0.1:{kiosk.port}"
         with connect(f"ws://127.0.0.1:{kiosk.port}/ws", additional_headers={"Cookie": cookie, "Origin": own}) as ws:
             assert json.loads(ws.recv(timeout=10))["type"] == "hello"
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_login_flood_neither_queues_nor_keeps_a_known_browser_out(kiosk):
+    # Issue 13, finding 3: 40 connections flooding logins for unknown users made a real login take 27.6 s.
+    with httpx.Client(base_url=kiosk.url, timeout=20) as technician:
+        assert technician.post("/api/login", json={"username": "tech", "password": "tech"}).status_code == 200
+        flooding = threading.Event()
+        answers: list[int] = []
+
+        def flood(worker: int) -> None:
+            with httpx.Client(base_url=kiosk.url, timeout=20) as client:
+                attempt = 0
+                while flooding.is_set():
+                    attempt += 1
+                    name = f"ghost{worker}x{attempt % 3}"  # made-up names, some tried again
+                    answers.append(client.post("/api/login", json={"username": name, "password": "guess"}).status_code)
+
+        flooding.set()
+        workers = [threading.Thread(target=flood, args=(i,)) for i in range(40)]
+        for worker in workers:
+            worker.start()
+        try:
+            while len(answers) < 200:
+                time.sleep(0.1)
+            # Mid-flood, from the browser that logged in before: checked in a slot of its own.
+            during = technician.post("/api/login", json={"username": "tech", "password": "tech"}, timeout=10)
+            rss = _rss_mb(kiosk.process.pid)
+        finally:
+            flooding.clear()
+            for worker in workers:
+                worker.join()
+    assert during.status_code == 200, during.text
+    assert set(answers) <= {401, 429, 503}, set(answers)
+    # Most of the flood is turned away without a password check (throttled names, a busy slot).
+    assert sum(code != 401 for code in answers) > len(answers) / 2, (answers.count(401), len(answers))
+    assert rss < 1024

@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     action("list", "every account with its role, lanes, badge and state", _list, with_name=False)
 
-    passwd = action("passwd", "set a new password; ends the account's sessions and clears a lockout", _passwd)
+    passwd = action("passwd", "set a new password; ends the account's sessions", _passwd)
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
 
     change = action("set", "change an account's role and/or lanes", _set)
@@ -165,7 +165,7 @@ def _list(args: argparse.Namespace, _: EdgeConfig, accounts: Accounts) -> int:
     rows = [("USER", "ROLE", "LANES", "BADGE", "STATE", "SESSIONS")]
     for account in accounts.users.all():
         user = account.user
-        state = "disabled" if account.disabled else "locked" if account.locked_until > now else "active"
+        state = "disabled" if account.disabled else "active"
         if account.demo:
             state += " (demo)"
         rows.append((user.username, user.role.value, _lanes_words(user.all_lanes, user.lanes),

@@ -8,6 +8,7 @@ from edge.config import KioskAuthConfig
 from edge.kiosk.auth.admin import AccountAdmin
 from edge.kiosk.auth.db import Database, users_db_path
 from edge.kiosk.auth.demo import DemoAccount, ensure_demo_accounts
+from edge.kiosk.auth.devices import DeviceStore
 from edge.kiosk.auth.hashing import Hasher
 from edge.kiosk.auth.login import Authenticator
 from edge.kiosk.auth.sessions import SessionStore
@@ -22,7 +23,7 @@ class Accounts:
         self.sessions = SessionStore(db, config.session_idle_s, config.session_max_s)
         hasher = Hasher()
         self.admin = AccountAdmin(self.users, hasher, config)
-        self.authenticator = Authenticator(self.users, hasher, config)
+        self.authenticator = Authenticator(self.users, DeviceStore(db), hasher, config)
         # With demo_accounts in the config, the demo accounts exist whenever accounts are open.
         self.demo_accounts: list[DemoAccount] = (
             ensure_demo_accounts(self.users, self.admin) if config.demo_accounts else []

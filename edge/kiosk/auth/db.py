@@ -24,8 +24,6 @@ CREATE TABLE IF NOT EXISTS users (
     pin_hash      TEXT,                       -- argon2id
     disabled      INTEGER NOT NULL DEFAULT 0,
     demo          INTEGER NOT NULL DEFAULT 0, -- a demo account: logs in only where config allows demo accounts
-    failures      INTEGER NOT NULL DEFAULT 0, -- wrong passwords/PINs in a row
-    locked_until  REAL NOT NULL DEFAULT 0,    -- unix time
     created_at    REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sessions (
@@ -36,7 +34,14 @@ CREATE TABLE IF NOT EXISTS sessions (
     last_seen     REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(username);
+CREATE TABLE IF NOT EXISTS devices (
+    token_digest  TEXT PRIMARY KEY,           -- sha256 of a browser's device cookie (see devices.py)
+    username      TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+    created_at    REAL NOT NULL
+);
 """
+# Columns of earlier versions, dropped on opening: accounts were locked after failures then.
+_DROPPED_COLUMNS = ("failures", "locked_until")
 
 
 def users_db_path(state_dir: Path) -> Path:
@@ -57,6 +62,10 @@ class Database:
         self._connection.execute("PRAGMA synchronous=NORMAL")
         self._connection.execute("PRAGMA foreign_keys=ON")
         self._connection.executescript(_SCHEMA)
+        present = {row["name"] for row in self._connection.execute("PRAGMA table_info(users)")}
+        for column in _DROPPED_COLUMNS:
+            if column in present:
+                self._connection.execute(f"ALTER TABLE users DROP COLUMN {column}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -1,7 +1,8 @@
-"""Checking a login: password or badge + PIN, with lockout after repeated failures.
+"""Checking a login: password or badge + PIN, slowed down after repeated failures (never locked).
 
 Wrong passwords and wrong PINs count together: a badge PIN is short, so guessing it must cost
-the same lockout as guessing the password.
+the same as guessing the password. How the throttle keys its counts, and why no account is ever
+locked, is in `throttle.py`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from edge.config import KioskAuthConfig
-from edge.kiosk.auth.hashing import Hasher
+from edge.kiosk.auth.devices import DeviceStore
+from edge.kiosk.auth.hashing import Hasher, HasherBusy, token_digest
+from edge.kiosk.auth.throttle import LoginThrottle
 from edge.kiosk.auth.users import Account, UserStore
 
 log = logging.getLogger(__name__)
@@ -21,7 +24,8 @@ log = logging.getLogger(__name__)
 class Outcome(Enum):
     OK = "ok"
     WRONG = "wrong"  # unknown account or wrong secret: the same answer, so names cannot be probed
-    LOCKED = "locked"
+    THROTTLED = "throttled"  # too many recent failures for this name (or this browser): wait
+    BUSY = "busy"  # every check slot for an unknown browser stayed busy (a flood): try again
     DISABLED = "disabled"
     DEMO_OFF = "demo_off"  # a demo account in a crossing whose config does not allow demo accounts
 
@@ -30,14 +34,17 @@ class Outcome(Enum):
 class LoginResult:
     outcome: Outcome
     account: Account | None = None
-    locked_for_s: float = 0.0
+    wait_s: float = 0.0  # THROTTLED, BUSY: how long to wait before trying again
+    device_token: str | None = None  # OK: the browser's device token for this account (its cookie)
 
     def words(self, by_badge: bool) -> str:
         """What the login page shows."""
         if self.outcome is Outcome.WRONG:
             return "wrong badge or PIN" if by_badge else "wrong user name or password"
-        if self.outcome is Outcome.LOCKED:
-            return f"account locked for {_duration(self.locked_for_s)}"
+        if self.outcome is Outcome.THROTTLED:
+            return f"too many failed logins: try again in {_duration(self.wait_s)}"
+        if self.outcome is Outcome.BUSY:
+            return "the kiosk is busy checking logins: try again in a moment"
         if self.outcome is Outcome.DISABLED:
             return "account disabled; ask a supervisor"
         if self.outcome is Outcome.DEMO_OFF:
@@ -54,39 +61,48 @@ def _duration(seconds: float) -> str:
 
 
 class Authenticator:
-    def __init__(self, users: UserStore, hasher: Hasher, config: KioskAuthConfig):
+    def __init__(self, users: UserStore, devices: DeviceStore, hasher: Hasher, config: KioskAuthConfig):
         self._users = users
+        self._devices = devices
         self._hasher = hasher
         self._config = config
+        self._throttle = LoginThrottle(config.throttle_after, config.throttle_s)
 
-    def by_password(self, username: str, password: str, now: float) -> LoginResult:
-        account = self._users.get(username.strip().lower())
-        return self._check(account, account.password_hash if account else None, password, now)
+    def by_password(self, username: str, password: str, now: float, device: str | None = None) -> LoginResult:
+        """`device`: the browser's device cookie, if it sent one."""
+        name = username.strip().lower()
+        account = self._users.get(name)
+        return self._check(f"name:{name}", account, account.password_hash if account else None, password, now, device)
 
-    def by_badge(self, badge_id: str, pin: str, now: float) -> LoginResult:
-        account = self._users.by_badge(badge_id.strip())
-        return self._check(account, account.pin_hash if account else None, pin, now)
+    def by_badge(self, badge_id: str, pin: str, now: float, device: str | None = None) -> LoginResult:
+        badge = badge_id.strip()
+        account = self._users.by_badge(badge)
+        return self._check(f"badge:{badge}", account, account.pin_hash if account else None, pin, now, device)
 
-    def _check(self, account: Account | None, stored: str | None, secret: str, now: float) -> LoginResult:
-        if account is not None and account.locked_until > now:
-            # No hash check while locked: a correct guess must not be confirmed either.
-            return LoginResult(Outcome.LOCKED, account, account.locked_until - now)
-        if not self._hasher.verify(stored, secret) or account is None:
-            if account is None:
-                return LoginResult(Outcome.WRONG)
-            locked_until = self._users.record_failure(
-                account.user.username, now, self._config.lockout_after, self._config.lockout_s
-            )
-            if locked_until:
-                log.warning("kiosk account %s locked after %d failed logins", account.user.username,
-                            self._config.lockout_after)
-                return LoginResult(Outcome.LOCKED, account, locked_until - now)
+    def _check(self, tried: str, account: Account | None, stored: str | None, secret: str, now: float,
+               device: str | None) -> LoginResult:
+        trusted = device is not None and account is not None and self._devices.trusts(device, account.user.username)
+        key = f"device:{token_digest(device)}" if trusted and device else tried
+        wait = self._throttle.wait_for(key, now)
+        if wait > 0:
+            # No hash check while throttled: a correct guess must not be confirmed either. The same
+            # answer whether the name exists or not.
+            return LoginResult(Outcome.THROTTLED, wait_s=wait)
+        try:
+            matches = self._hasher.verify(stored, secret, trusted=trusted)
+        except HasherBusy:
+            return LoginResult(Outcome.BUSY, wait_s=1.0)
+        if not matches or account is None:
+            self._throttle.failed(key, now)
+            if self._throttle.wait_for(key, now) > 0:
+                log.warning("kiosk logins for %s slowed down after %d failures", key.split(":")[0],
+                            self._config.throttle_after)
             return LoginResult(Outcome.WRONG, account)
         if account.disabled:
             return LoginResult(Outcome.DISABLED, account)
         if account.demo and not self._config.demo_accounts:
             return LoginResult(Outcome.DEMO_OFF, account)
-        self._users.record_success(account.user.username)
+        self._throttle.succeeded(key)
         if stored == account.password_hash and self._hasher.needs_rehash(stored):
             self._users.rehash_password(account.user.username, stored, self._hasher.hash(secret))
-        return LoginResult(Outcome.OK, account)
+        return LoginResult(Outcome.OK, account, device_token=self._devices.remember(account.user.username, device, now))

@@ -1,4 +1,4 @@
-"""Accounts: create, change, disable, list; the lockout counters live with them.
+"""Accounts: create, change, disable, list.
 
 The store takes hashes, never passwords: hashing and the password/PIN rules are the caller's
 (`AccountAdmin`), so the store stays a plain table and the rules live in one place.
@@ -25,8 +25,6 @@ class Account:
     pin_hash: str | None
     disabled: bool
     demo: bool
-    failures: int
-    locked_until: float
 
 
 def _lanes_text(lanes: tuple[str, ...], all_lanes: bool) -> str:
@@ -39,8 +37,7 @@ def _account(row: sqlite3.Row) -> Account:
     return Account(
         user=User(row["username"], Role(row["role"]), lanes, every),
         password_hash=row["password_hash"], badge_id=row["badge_id"], pin_hash=row["pin_hash"],
-        disabled=bool(row["disabled"]), demo=bool(row["demo"]), failures=row["failures"],
-        locked_until=row["locked_until"],
+        disabled=bool(row["disabled"]), demo=bool(row["demo"]),
     )
 
 
@@ -75,13 +72,12 @@ class UserStore:
         return [_account(row) for row in rows]
 
     def set_password(self, username: str, password_hash: str) -> None:
-        """A new password ends every session of the account and clears its lockout."""
-        self._update(username, "password_hash = ?, failures = 0, locked_until = 0", (password_hash,),
-                     end_sessions=True)
+        """A new password ends every session of the account."""
+        self._update(username, "password_hash = ?", (password_hash,), end_sessions=True)
 
     def set_badge(self, username: str, badge_id: str | None, pin_hash: str | None) -> None:
         try:
-            self._update(username, "badge_id = ?, pin_hash = ?, failures = 0, locked_until = 0",
+            self._update(username, "badge_id = ?, pin_hash = ?",
                          (badge_id, pin_hash), end_sessions=True)
         except sqlite3.IntegrityError:
             raise InvalidAccount(f"badge {badge_id!r} already belongs to another user") from None
@@ -91,21 +87,6 @@ class UserStore:
 
     def set_access(self, username: str, role: Role, lanes: tuple[str, ...], all_lanes: bool) -> None:
         self._update(username, "role = ?, lanes = ?", (role.value, _lanes_text(lanes, all_lanes)), end_sessions=False)
-
-    def record_failure(self, username: str, now: float, lock_after: int, lock_s: float) -> float:
-        """Count a wrong password/PIN; returns the time the account is locked until (0 if not locked)."""
-        with self._db.transaction() as c:
-            failures = c.execute(
-                "UPDATE users SET failures = failures + 1 WHERE username = ? RETURNING failures", (username,)
-            ).fetchone()[0]
-            if failures < lock_after:
-                return 0.0
-            c.execute("UPDATE users SET failures = 0, locked_until = ? WHERE username = ?", (now + lock_s, username))
-            return now + lock_s
-
-    def record_success(self, username: str) -> None:
-        with self._db.transaction() as c:
-            c.execute("UPDATE users SET failures = 0, locked_until = 0 WHERE username = ?", (username,))
 
     def rehash_password(self, username: str, old_hash: str, new_hash: str) -> None:
         """Store a hash made with newer parameters, unless the password changed meanwhile."""

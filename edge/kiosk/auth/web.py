@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from edge.config import KioskAuthConfig
 from edge.kiosk.auth.accounts import Accounts, open_accounts
 from edge.kiosk.auth.dependencies import role_dependency, user_dependencies
+from edge.kiosk.auth.devices import DEVICE_COOKIE_MAX_S
 from edge.kiosk.auth.login import Outcome
 from edge.kiosk.auth.model import Role, User
 from edge.kiosk.auth.sessions import Session
@@ -46,7 +47,9 @@ LOGIN_PATH = "/api/login"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _NO_STORE = {"Cache-Control": "no-store"}
 
-_STATUS = {Outcome.WRONG: 401, Outcome.LOCKED: 429, Outcome.DISABLED: 403, Outcome.DEMO_OFF: 403}
+DEVICE_COOKIE = "edge_device"
+_STATUS = {Outcome.WRONG: 401, Outcome.THROTTLED: 429, Outcome.BUSY: 503, Outcome.DISABLED: 403,
+           Outcome.DEMO_OFF: 403}
 
 
 class LoginRequest(BaseModel):
@@ -155,23 +158,29 @@ class Auth:
                 raise HTTPException(403, "login from another site refused")
             now = time.time()
             by_badge = body.badge is not None
+            device = request.cookies.get(DEVICE_COOKIE)
+            authenticator = self.accounts.authenticator
             if by_badge:
-                result = self.accounts.authenticator.by_badge(body.badge or "", body.pin or "", now)
+                result = authenticator.by_badge(body.badge or "", body.pin or "", now, device)
             else:
-                result = self.accounts.authenticator.by_password(body.username or "", body.password or "", now)
+                result = authenticator.by_password(body.username or "", body.password or "", now, device)
             who = result.account.user.username if result.account else "(unknown)"
             if result.outcome is not Outcome.OK or result.account is None:
                 log.warning("kiosk login refused for %s: %s", who, result.outcome.value)
-                headers = {"Retry-After": str(math.ceil(result.locked_for_s))} if result.locked_for_s else None
+                headers = {"Retry-After": str(math.ceil(result.wait_s))} if result.wait_s else None
                 raise HTTPException(_STATUS[result.outcome], result.words(by_badge), headers=headers)
             old = request.cookies.get(SESSION_COOKIE)
             if old:
                 self.accounts.sessions.end(old)  # a login never continues someone else's session
             created = self.accounts.sessions.create(who, now)
+            secure = request.url.scheme == "https"
             response.set_cookie(
                 SESSION_COOKIE, created.token, max_age=math.ceil(self.config.session_max_s), path="/",
-                httponly=True, samesite="strict", secure=request.url.scheme == "https",
+                httponly=True, samesite="strict", secure=secure,
             )
+            # This browser is now one the account knows: its logins are throttled on their own.
+            response.set_cookie(DEVICE_COOKIE, result.device_token or "", max_age=DEVICE_COOKIE_MAX_S, path=LOGIN_PATH,
+                                httponly=True, samesite="strict", secure=secure)
             response.headers.update(_NO_STORE)
             log.info("kiosk login: %s (%s)", who, result.account.user.role.value)
             return self._me(result.account.user, created.session)
