@@ -113,6 +113,10 @@ class OfficerAction:
                    reason=data["reason"])
 
 
+# The role (edge.kiosk.auth.model.Role) that may override a DENY; crossings know roles by name only.
+SUPERVISOR = "supervisor"
+
+
 def readable(text: str) -> bool:
     """Whether text shows what it holds, on one line: no control, format or unusual space characters
     (a newline, a zero-width space, a direction override, a lone surrogate), which would make the
@@ -209,6 +213,10 @@ class Crossing:
             raise ActionRefused("a reason may not hold control or invisible characters")
         if action.kind is ActionKind.OVERRIDE and not (action.reason and _has_words(action.reason)):
             raise ActionRefused("an override needs a reason in words")
+        if action.kind is ActionKind.OVERRIDE and decision.outcome is Outcome.DENY and action.role != SUPERVISOR:
+            # A DENY comes from a watchlist: letting the vehicle through takes a second person, as at
+            # a real checkpoint (the supervisor logs in at the kiosk, or acts from their own).
+            raise ActionRefused("only a supervisor may override a DENY")
         opens = action.kind is ActionKind.OVERRIDE or (
             action.kind is ActionKind.CONFIRM and decision.outcome is Outcome.CLEAR
         )

@@ -6,8 +6,10 @@ written when the crossing closes, in SQLite under the state directory.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -66,14 +68,17 @@ class CrossingHistory:
                 tuple(row.values()),
             )
 
-    def search(self, text: str = "", limit: int = 50) -> list[PastCrossing]:
-        """Newest first; `text` matches anywhere in the plate or document number (case-insensitive)."""
+    def search(self, text: str = "", limit: int = 50, lanes: Collection[str] | None = None) -> list[PastCrossing]:
+        """Newest first; `text` matches anywhere in the plate or document number (case-insensitive);
+        `lanes`: only crossings of these lanes (None: every lane)."""
         pattern = f"%{text.strip().upper().replace(' ', '')}%"
+        every = lanes is None
+        lane_list = json.dumps(sorted(lanes or ()))
         with self._lock:
             rows = self._db.execute(
                 "SELECT * FROM crossings WHERE (? = '%%' OR plate LIKE ? OR document_number LIKE ?) "
-                "ORDER BY closed_at DESC LIMIT ?",
-                (pattern, pattern, pattern, limit),
+                "AND (? OR lane_id IN (SELECT value FROM json_each(?))) ORDER BY closed_at DESC LIMIT ?",
+                (pattern, pattern, pattern, every, lane_list, limit),
             ).fetchall()
         return [PastCrossing(*row[:10], bool(row[10]), row[11]) for row in rows]
 

@@ -12,7 +12,7 @@ import logging
 import signal
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from types import FrameType
 
@@ -221,8 +221,8 @@ class Checkpoint:
         self._audit_or_refuse(CONFIG_CHANGE, actor=actor, lane=lane_id,
                               payload={"event": "plate roi proposed", "roi": roi, "command": command})
 
-    def history(self, text: str, limit: int) -> list[PastCrossing]:
-        return self.history_store.search(text, limit)
+    def history(self, text: str, limit: int, lanes: Collection[str] | None = None) -> list[PastCrossing]:
+        return self.history_store.search(text, limit, lanes)
 
     def subscribe(self) -> asyncio.Queue[dict]:
         return self._broadcaster.subscribe()

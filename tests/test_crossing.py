@@ -21,9 +21,10 @@ def crossing(auto_clear: bool = False) -> Crossing:
     return Crossing("lane-1-x", lane, opened_at=100.0)
 
 
-def act(c: Crossing, kind: ActionKind, revision: int | None = None, reason: str | None = None) -> OfficerAction:
+def act(c: Crossing, kind: ActionKind, revision: int | None = None, reason: str | None = None,
+        role: str = "officer") -> OfficerAction:
     rev = c.decision.revision if revision is None else revision
-    return OfficerAction("lane-1-x", "lane-1", kind, rev, "officer", "officer", 110.0, reason)
+    return OfficerAction("lane-1-x", "lane-1", kind, rev, role, role, 110.0, reason)
 
 
 def complete(c: Crossing):
@@ -56,6 +57,14 @@ def test_confirming_a_referral_or_denial_does_not_open():
     assert not c.check_action(act(c, ActionKind.CONFIRM)).open_barrier
     assert not c.check_action(act(c, ActionKind.REFER)).open_barrier
     assert not c.check_action(act(c, ActionKind.DENY)).open_barrier
+
+
+def test_only_a_supervisor_overrides_a_deny():
+    c = crossing()
+    c.update(100.0, TODAY, plate=plate(), document=passport(), face_verification=face(), hits=(hit(Action.DENY),))
+    with pytest.raises(ActionRefused, match="only a supervisor may override a DENY"):
+        c.check_action(act(c, ActionKind.OVERRIDE, reason="the driver is known to me"))
+    assert c.check_action(act(c, ActionKind.OVERRIDE, reason="checked with the centre", role="supervisor")).open_barrier
 
 
 def test_override_needs_a_reason_and_then_opens():

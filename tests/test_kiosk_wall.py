@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -169,3 +171,36 @@ def test_a_login_flood_neither_queues_nor_keeps_a_known_browser_out(kiosk):
     # Most of the flood is turned away without a password check (throttled names, a busy slot).
     assert sum(code != 401 for code in answers) > len(answers) / 2, (answers.count(401), len(answers))
     assert rss < 1024
+
+
+def test_an_officer_of_one_lane_sees_that_lane_only(tmp_path, start_service):
+    # Least privilege: another lane's travellers (faces, names, documents) are not this officer's.
+    # The synthetic lanes are busy: both send news all the time.
+    kiosk = start_service(service_config(tmp_path, lambda lane, role: f"synthetic://{lane}/{role}?seed=1"))
+    kiosk.wait_until("/readyz", 200)
+    added = subprocess.run([sys.executable, "-m", "edge", "users", "add", "anna", "--role", "officer", "--lanes",
+                            "lane-1", "--password-stdin", "--config", str(tmp_path / "edge.toml")],
+                           input="anna-lane-one-1\n", capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    with httpx.Client(base_url=kiosk.url, timeout=20) as client:
+        login = client.post("/api/login", json={"username": "anna", "password": "anna-lane-one-1"})
+        assert login.status_code == 200, login.text
+        assert [lane["lane_id"] for lane in client.get("/api/lanes").json()] == ["lane-1"]
+        assert client.get("/api/lanes/lane-1/cameras/face.jpg").status_code == 200
+        for path in ("/api/lanes/lane-2/cameras/face.jpg", "/api/lanes/lane-2/cameras/plate/stream",
+                     "/api/lanes/lane-2/crossings/any/plate.jpg"):
+            assert client.get(path).status_code == 403, path
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        with connect(f"ws://127.0.0.1:{kiosk.port}/ws", additional_headers={"Cookie": cookie}) as ws:
+            hello = json.loads(ws.recv(timeout=10))
+            assert [lane["lane_id"] for lane in hello["lanes"]] == ["lane-1"]
+            seen = set()
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline:
+                try:
+                    message = json.loads(ws.recv(timeout=1))
+                except TimeoutError:
+                    continue
+                if message["type"] == "lane":
+                    seen.add(message["lane"]["lane_id"])
+            assert seen == {"lane-1"}, seen  # lane-1's news, and only that

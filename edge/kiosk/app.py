@@ -8,7 +8,7 @@ tests and a future remote backend can serve it the same way.
 # refer to this module's local `auth` dependencies.
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from typing import Annotated, Protocol
 
@@ -51,7 +51,7 @@ class KioskBackend(TechnicianBackend, Protocol):
     def act(self, action: OfficerAction) -> ActionResult: ...
     def crossing_image(self, lane_id: str, crossing_id: str, kind: str) -> bytes | None: ...
     def status(self) -> dict: ...
-    def history(self, text: str, limit: int) -> list[PastCrossing]: ...
+    def history(self, text: str, limit: int, lanes: Collection[str] | None = None) -> list[PastCrossing]: ...
     def preview(self, lane_id: str, role: str) -> Preview | None: ...
     def subscribe(self) -> asyncio.Queue[dict]: ...
     def unsubscribe(self, queue: asyncio.Queue[dict]) -> None: ...
@@ -104,12 +104,15 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth, kiosk:
         return backend.metrics()
 
     # Lanes, cameras and the feed show travellers' faces, names and document numbers: they need a
-    # session like everything else except health and metrics.
+    # session like everything else except health and metrics, and an account restricted to some
+    # lanes sees those lanes only (least privilege: a lane's officer has no business with another's
+    # travellers; supervisors and all-lane accounts see every lane).
     Viewer = Annotated[User, Depends(auth.current_user)]
+    LaneViewer = Annotated[User, Depends(auth.require_lane)]
 
-    @app.get("/api/lanes", summary="every lane with its state and camera states")
-    def lanes(_user: Viewer) -> list[dict]:
-        return [view.to_json() for view in backend.lane_views()]
+    @app.get("/api/lanes", summary="the lanes the account may see, with their state and camera states")
+    def lanes(user: Viewer) -> list[dict]:
+        return [view.to_json() for view in backend.lane_views() if user.may_act_on(view.lane_id)]
 
     @app.post("/api/lanes/{lane_id}/crossings/{crossing_id}/actions",
               summary="confirm, refer, deny or override the current crossing (officers and supervisors of the lane)")
@@ -127,8 +130,7 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth, kiosk:
 
     @app.get("/api/lanes/{lane_id}/crossings/{crossing_id}/{kind}.jpg",
              summary="the current crossing's plate crop, document portrait or best live face")
-    def crossing_image(lane_id: str, crossing_id: str, kind: str,
-                       _user: Annotated[User, Depends(auth.current_user)]) -> Response:
+    def crossing_image(lane_id: str, crossing_id: str, kind: str, _user: LaneViewer) -> Response:
         if kind not in CROSSING_IMAGES:
             raise HTTPException(404, f"no image {kind!r}; a crossing has {', '.join(CROSSING_IMAGES)}")
         image = backend.crossing_image(lane_id, crossing_id, kind)
@@ -141,12 +143,13 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth, kiosk:
         return backend.status()
 
     @app.get("/api/history", summary="recent crossings, newest first, searchable by plate or document number")
-    def history(_user: Annotated[User, Depends(auth.current_user)], q: Annotated[str, Query(max_length=40)] = "",
+    def history(user: Viewer, q: Annotated[str, Query(max_length=40)] = "",
                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
-        return [past.to_json() for past in backend.history(q, limit)]
+        lanes = None if user.may_act_on_every_lane() else [lane for lane in lane_ids if user.may_act_on(lane)]
+        return [past.to_json() for past in backend.history(q, limit, lanes)]
 
     @app.get("/api/lanes/{lane_id}/cameras/{role}.jpg", summary="the newest frame of a camera, as a small JPEG")
-    async def camera_snapshot(lane_id: str, role: str, _user: Viewer) -> Response:
+    async def camera_snapshot(lane_id: str, role: str, _user: LaneViewer) -> Response:
         _known_camera(lane_id, role)
         preview = await asyncio.to_thread(backend.preview, lane_id, role)
         if preview is None:
@@ -154,7 +157,7 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth, kiosk:
         return Response(preview.jpeg, media_type="image/jpeg", headers=_NO_STORE)
 
     @app.get("/api/lanes/{lane_id}/cameras/{role}/stream", summary="the camera as an MJPEG stream")
-    async def camera_stream(lane_id: str, role: str, request: Request, _user: Viewer) -> StreamingResponse:
+    async def camera_stream(lane_id: str, role: str, request: Request, _user: LaneViewer) -> StreamingResponse:
         _known_camera(lane_id, role)
 
         async def parts() -> AsyncIterator[bytes]:
@@ -183,13 +186,15 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth, kiosk:
             await socket.close(code=1008, reason="connection from another site refused")  # before the handshake: 403
             return
         await socket.accept()
-        if auth.user_of(socket) is None:
+        user = auth.user_of(socket)
+        if user is None:
             await socket.close(code=1008, reason="log in first")  # policy violation: no session
             return
         queue = backend.subscribe()
         closed = asyncio.ensure_future(closing.wait())
         try:
-            await socket.send_json({"type": "hello", "lanes": [v.to_json() for v in backend.lane_views()]})
+            views = [v.to_json() for v in backend.lane_views() if user.may_act_on(v.lane_id)]
+            await socket.send_json({"type": "hello", "lanes": views})
             check_at = time.monotonic() + SESSION_RECHECK_S
             while True:
                 message = asyncio.ensure_future(queue.get())
@@ -208,7 +213,8 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth, kiosk:
                         return
                     check_at = time.monotonic() + SESSION_RECHECK_S
                 if message.done():
-                    await socket.send_json(message.result())
+                    if _shown_to(user, message.result()):
+                        await socket.send_json(message.result())
                 else:
                     message.cancel()
         except WebSocketDisconnect:
@@ -218,3 +224,8 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth, kiosk:
             backend.unsubscribe(queue)
 
     return app
+
+
+def _shown_to(user: User, message: dict) -> bool:
+    """Whether a feed message may go to this user: a lane's news only to those who may see the lane."""
+    return message.get("type") != "lane" or user.may_act_on(message["lane"]["lane_id"])

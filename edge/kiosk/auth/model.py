@@ -27,7 +27,10 @@ class User:
     all_lanes: bool
 
     def may_act_on(self, lane_id: str) -> bool:
-        return self.role is Role.SUPERVISOR or self.all_lanes or lane_id in self.lanes
+        return self.may_act_on_every_lane() or lane_id in self.lanes
+
+    def may_act_on_every_lane(self) -> bool:
+        return self.role is Role.SUPERVISOR or self.all_lanes
 
     def to_json(self) -> dict:
         every = self.all_lanes or self.role is Role.SUPERVISOR
