@@ -218,6 +218,9 @@ def iter_body(bundle: SignedBundle) -> Iterator[tuple[int, Any]]:
                 value, end = _DECODE_JSON(text)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise Refused(Refusal.MALFORMED, f"body line {line_no} is not JSON ({exc})") from None
+            except RecursionError:
+                # A signed body is still input: nesting no record has must not crash the sync.
+                raise Refused(Refusal.MALFORMED, f"body line {line_no} is nested too deep") from None
             if end != len(text):
                 raise Refused(Refusal.MALFORMED, f"body line {line_no} has data after its JSON value")
             yield line_no, value

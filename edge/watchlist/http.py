@@ -3,6 +3,10 @@
 Only plain HTTP features every static server has: ETag/Last-Modified with If-None-Match/
 If-Modified-Since (nothing is transferred when nothing changed), and Range with If-Range (a
 download cut off by a flaky link continues where it stopped, or starts again if the file changed).
+
+Two limits hold whatever the server does: a size (the caller's), and a deadline for the whole
+transfer, not only for each read (a server that sends a byte every few seconds never trips a read
+timeout). A download cut off by its deadline keeps its part: the next sync resumes it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import http.client
 import json
 import re
 import ssl
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -44,6 +49,10 @@ def _write_validators(path: Path, response: http.client.HTTPResponse) -> None:
     _validators_path(path).write_text(json.dumps({k: v for k, v in validators.items() if v}))
 
 
+# A download may take this many read timeouts in all before it is cut off (and resumed next sync).
+_DOWNLOAD_DEADLINE_TIMEOUTS = 20
+
+
 class HttpClient:
     def __init__(self, *, timeout_s: float, ca_file: Path | None = None, max_bytes: int):
         context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
@@ -63,8 +72,10 @@ class HttpClient:
             reason = getattr(exc, "reason", exc)
             raise TransferError(f"{url}: {reason}") from None
 
-    def get_cached(self, url: str, cache: Path) -> bytes:
-        """The body at `url`, re-using `cache` when the server says it has not changed (304)."""
+    def get_cached(self, url: str, cache: Path, *, max_bytes: int) -> bytes:
+        """The body at `url` (at most `max_bytes`, within one timeout in all), re-using `cache` when
+        the server says it has not changed (304)."""
+        deadline = time.monotonic() + self._timeout
         headers = {}
         validators = _read_validators(cache) if cache.exists() else {}
         if "etag" in validators:
@@ -77,7 +88,7 @@ class HttpClient:
                 return cache.read_bytes()
             if response.status != 200:
                 raise TransferError(f"{url}: unexpected HTTP {response.status}")
-            body = self._read_all(url, response)
+            body = self._read_all(url, response, max_bytes, deadline)
         partial = cache.with_name(cache.name + ".part")
         partial.write_bytes(body)
         _write_validators(partial, response)
@@ -85,17 +96,23 @@ class HttpClient:
         _validators_path(partial).replace(_validators_path(cache))
         return body
 
-    def _read_all(self, url: str, response: http.client.HTTPResponse) -> bytes:
+    def _read_all(self, url: str, response: http.client.HTTPResponse, max_bytes: int, deadline: float) -> bytes:
+        body = bytearray()
         try:
-            body = response.read(self._max_bytes + 1)
+            # read1: whatever has arrived, so the deadline is looked at between the server's bytes.
+            while chunk := response.read1(_CHUNK):
+                body += chunk
+                if len(body) > max_bytes:
+                    raise TransferError(f"{url}: larger than {max_bytes} bytes")
+                if time.monotonic() > deadline:
+                    raise TransferError(f"{url}: not received within {self._timeout:g} s")
         except (TimeoutError, http.client.IncompleteRead, OSError) as exc:
             raise TransferError(f"{url}: the transfer broke off ({exc})") from None
-        if len(body) > self._max_bytes:
-            raise TransferError(f"{url}: larger than {self._max_bytes} bytes")
-        return body
+        return bytes(body)
 
     def download(self, url: str, dest: Path) -> Path:
         """Download `url` to `dest`, resuming a part left by an earlier broken transfer."""
+        deadline = time.monotonic() + self._timeout * _DOWNLOAD_DEADLINE_TIMEOUTS
         partial = dest.with_name(dest.name + ".part")
         validators = _read_validators(partial)
         offset = partial.stat().st_size if partial.exists() and validators else 0
@@ -125,21 +142,26 @@ class HttpClient:
             with partial.open(mode) as out:
                 if mode == "wb":
                     _write_validators(partial, response)
-                received = offset + self._copy(url, response, out, offset)
+                received = offset + self._copy(url, response, out, offset, deadline)
         if expected is not None and received < expected:
             raise TransferError(f"{url}: the transfer broke off at {received} of {expected} bytes", partial=True)
         partial.replace(dest)
         _validators_path(partial).unlink(missing_ok=True)
         return dest
 
-    def _copy(self, url: str, response: http.client.HTTPResponse, out, offset: int) -> int:
+    def _copy(self, url: str, response: http.client.HTTPResponse, out, offset: int, deadline: float) -> int:
         copied = 0
         try:
-            while chunk := response.read(_CHUNK):
+            while chunk := response.read1(_CHUNK):
                 copied += len(chunk)
                 if offset + copied > self._max_bytes:
                     raise TransferError(f"{url}: over the download limit of {self._max_bytes} bytes")
                 out.write(chunk)
+                if time.monotonic() > deadline:
+                    out.flush()
+                    raise TransferError(f"{url}: cut off at {offset + copied} bytes after "
+                                        f"{self._timeout * _DOWNLOAD_DEADLINE_TIMEOUTS:g} s; the next sync resumes it",
+                                        partial=True)
         except (TimeoutError, http.client.IncompleteRead, OSError) as exc:
             # Keep what arrived: the next attempt asks only for the rest.
             out.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +21,11 @@ from edge.watchlist.refusal import Refusal, Refused
 
 INDEX_NAME = "index.json"
 INDEX_FORMAT = "checkpoint-edge-watchlist-index/1"
+# An index lists a few bundles per list: a few kB. Far bigger is not an index.
+INDEX_MAX_BYTES = 4 * 1024 * 1024
+# A bundle's path in an index: relative segments of plain names ending in .wlb; nothing that could
+# name a folder, climb out, or point at another host ("", ".", "..", "/x", "//host/x", "http://...").
+_BUNDLE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*" + re.escape(SUFFIX))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +97,9 @@ def parse_index(data: bytes, where: str) -> list[Offer]:
         raise SourceError(f"{where}: unusable index ({exc})") from None
     for offer in offers:
         # The file name becomes part of a URL and a local path: no climbing out of either.
-        if offer.file.startswith("/") or ".." in offer.file.split("/") or not LIST_ID.fullmatch(offer.list_id):
+        if (not isinstance(offer.file, str) or not _BUNDLE_PATH.fullmatch(offer.file)
+                or ".." in offer.file.split("/") or not isinstance(offer.list_id, str)
+                or not LIST_ID.fullmatch(offer.list_id)):
             raise SourceError(f"{where}: the index names an unsafe file {offer.file!r}")
     return offers
 
@@ -123,7 +131,8 @@ class HttpSource:
 
     def offers(self) -> list[Offer]:
         try:
-            data = self._client.get_cached(urljoin(self.base_url, INDEX_NAME), self._dir / INDEX_NAME)
+            data = self._client.get_cached(urljoin(self.base_url, INDEX_NAME), self._dir / INDEX_NAME,
+                                           max_bytes=INDEX_MAX_BYTES)
         except TransferError as exc:
             raise SourceError(str(exc)) from None
         offers = parse_index(data, self.base_url + INDEX_NAME)
@@ -141,8 +150,11 @@ class HttpSource:
         return self._dir / offer.file.replace("/", "__")
 
     def fetch(self, offer: Offer) -> Path:
+        url = urljoin(self.base_url, offer.file)
+        if not url.startswith(self.base_url):  # parse_index allows no such name; this says why it must not
+            raise Refused(Refusal.DOWNLOAD_FAILED, f"{offer.file!r} is not under {self.base_url}")
         try:
-            return self._client.download(urljoin(self.base_url, offer.file), self._local(offer))
+            return self._client.download(url, self._local(offer))
         except TransferError as exc:
             reason = Refusal.TRUNCATED if exc.partial else Refusal.DOWNLOAD_FAILED
             raise Refused(reason, f"{exc}; a later sync resumes it" if exc.partial else str(exc)) from None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from edge.watchlist.apply import apply_bundle
 from edge.watchlist.keys import Keyring
-from edge.watchlist.refusal import Refused
+from edge.watchlist.refusal import Refusal, Refused
 from edge.watchlist.result import SyncResult
 from edge.watchlist.sources import Offer, Source, SourceError
 from edge.watchlist.store import WatchlistStore
@@ -86,7 +86,15 @@ class Syncer:
         self._clock = clock
 
     def sync_once(self) -> list[SyncReport]:
-        return [self.sync_source(source) for source in self._sources]
+        return [self._isolated(source) for source in self._sources]
+
+    def _isolated(self, source: Source) -> SyncReport:
+        """One source's sync; whatever goes wrong with it, the other sources still sync."""
+        try:
+            return self.sync_source(source)
+        except Exception as exc:
+            log.exception("watchlist source %s failed", source.name)
+            return SyncReport(source.name, (), f"the sync of this source failed: {type(exc).__name__}: {exc}")
 
     def sync_source(self, source: Source) -> SyncReport:
         try:
@@ -127,10 +135,18 @@ class Syncer:
         except Refused as exc:
             result = _fetch_failed(source, offer, exc, self._clock())
         else:
-            result = apply_bundle(
-                self._store, path, self._keyring, source=source.name, bundle=offer.file, now=self._clock()
-            )
-            source.release(offer)
+            try:
+                result = apply_bundle(
+                    self._store, path, self._keyring, source=source.name, bundle=offer.file, now=self._clock()
+                )
+            except Exception as exc:
+                # One bundle that breaks the reader is refused like any bad bundle: the ones after it
+                # (a newer full snapshot) are still tried, this round and the next.
+                log.exception("watchlist bundle %s from %s could not be read", offer.file, source.name)
+                result = _fetch_failed(source, offer, Refused(Refusal.MALFORMED, f"{type(exc).__name__}: {exc}"),
+                                       self._clock())
+            finally:
+                source.release(offer)
         if result.applied:
             log.info("watchlist %s", result.detail)
         else:
