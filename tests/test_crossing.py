@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from edge.config import LaneCameras, LaneConfig
+from edge.config import LaneCameras, LaneConfig, PlatesConfig
 from edge.crossing import ActionKind, ActionRefused, Crossing, OfficerAction
 from edge.policy import Outcome
 from edge.watchlist.records import Action
@@ -17,7 +17,9 @@ CAMERAS = LaneCameras.model_validate({"plate": {"url": "synthetic://l/plate"}, "
 
 
 def crossing(auto_clear: bool = False) -> Crossing:
-    lane = LaneConfig(id="lane-1", name="Lane 1", cameras=CAMERAS, auto_clear=auto_clear)
+    # The plate reads of these tests (test_policy.plate) are sure from 0.9, whatever the calibrated default.
+    lane = LaneConfig(id="lane-1", name="Lane 1", cameras=CAMERAS, auto_clear=auto_clear,
+                      plates=PlatesConfig(regions=["us"], sure_confidence=0.9))
     return Crossing("lane-1-x", lane, opened_at=100.0)
 
 

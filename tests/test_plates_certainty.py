@@ -44,7 +44,7 @@ def test_the_rule_takes_the_lanes_threshold_and_every_region_of_the_lane():
     default = SureRule.for_lane(PlatesConfig(regions=["br", "fr"]))
     assert default.threshold == SURE_CONFIDENCE
     assert default.is_sure("AB123CD", SURE_CONFIDENCE)  # France; at the threshold is sure
-    assert default.is_sure("ABC1D23", 0.99)  # Brazil
+    assert default.is_sure("ABC1D23", SURE_CONFIDENCE)  # Brazil
     assert not default.is_sure("ABC1D23", SURE_CONFIDENCE - 0.01)
     assert not default.is_sure("HELLO", 1.0)  # no region of the lane issues it
     strict = SureRule.for_lane(PlatesConfig(regions=["br"], sure_confidence=0.995))

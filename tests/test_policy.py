@@ -122,7 +122,7 @@ def test_only_a_sure_plate_read_clears_and_the_threshold_is_the_lanes():
 
 
 def test_a_confident_read_that_fits_no_format_of_the_lane_is_not_sure():
-    brazil = SureRule.for_lane(PlatesConfig(regions=["br"]))
+    brazil = SureRule.for_lane(PlatesConfig(regions=["br"], sure_confidence=0.9))
     verdict = decide(clean(plate=plate("ABC12", confidence=0.99)), POLICY, brazil, auto_clear_lane=True,
                      today=TODAY)
     assert verdict.outcome is Outcome.REFER and codes(verdict) == ["PLATE_UNSURE"]
