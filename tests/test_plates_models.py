@@ -96,8 +96,9 @@ def test_a_patch_without_a_plate_reads_as_no_plate() -> None:
     assert best_path(evidence.readings[0].probabilities).text == ""
 
 
-def _manifest_saying(tmp_path: Path, name: str, digest: str) -> Path:
-    """A copy of the manifest whose `name` entry carries `digest`."""
+def manifest_saying(tmp_path: Path, name: str, digest: str) -> Path:
+    """A copy of the manifest in tmp_path (its files are then read from there) whose `name` entry
+    carries `digest`."""
     text = MANIFEST.read_text(encoding="utf-8")
     start = text.index('sha256 = "', text.index(f"[{name}]")) + len('sha256 = "')
     path = tmp_path / "manifest.toml"
@@ -121,7 +122,7 @@ def test_altered_missing_or_foreign_model_files_are_refused(tmp_path: Path, name
     junk = np.random.default_rng(1).bytes(512)
     (tmp_path / file).write_bytes(junk)
     with pytest.raises(ModelError, match="not a model onnxruntime can run"):
-        load(manifest=_manifest_saying(tmp_path, name, hashlib.sha256(junk).hexdigest()))
+        load(manifest=manifest_saying(tmp_path, name, hashlib.sha256(junk).hexdigest()))
 
 
 def test_the_stages_are_chosen_in_config() -> None:

@@ -19,10 +19,11 @@ import torch
 
 from edge.plates.detector import INPUT_SIZE as DETECTOR_INPUT
 from edge.plates.detector import CnnPlateDetector, letterbox
-from edge.plates.model_files import MANIFEST, MODELS_DIR
+from edge.plates.model_files import MODELS_DIR
 from edge.plates.recogniser import INPUT_SIZE as READER_INPUT
 from edge.plates.recogniser import CnnRecogniser
 from edge.plates.stages import PlateImage
+from tests.test_plates_models import manifest_saying
 
 
 def _script(name: str):
@@ -32,13 +33,11 @@ def _script(name: str):
     return importlib.import_module(name)
 
 
-def _manifest_for(tmp_path: Path, name: str, digest: str) -> Path:
-    """A copy of the manifest in tmp_path (so its files are read from there) whose `name` has `digest`."""
-    text = MANIFEST.read_text(encoding="utf-8")
-    start = text.index('sha256 = "', text.index(f"[{name}]")) + len('sha256 = "')
-    path = tmp_path / "manifest.toml"
-    path.write_text(text[:start] + digest + text[start + 64:], encoding="utf-8")
-    return path
+def _exported(trainer, net, path: Path, images: np.ndarray) -> tuple[str, list[np.ndarray]]:
+    """The script's export of `net` to `path`: its sha256, and onnxruntime's outputs for `images`."""
+    digest = trainer.export(net, path)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return digest, session.run(None, {"image": images})
 
 
 def _images(count: int, size: tuple[int, int]) -> np.ndarray:
@@ -54,16 +53,14 @@ def _seeded() -> None:
 def test_the_reader_export_agrees_with_torch_and_the_runtime_reads_it(tmp_path: Path) -> None:
     trainer = _script("train_plate_reader")
     net = trainer.PlateReaderNet().eval()
-    digest = trainer.export(net, tmp_path / "plate_reader.onnx")
     images = _images(4, READER_INPUT)
-    session = ort.InferenceSession(str(tmp_path / "plate_reader.onnx"), providers=["CPUExecutionProvider"])
-    exported = session.run(None, {"image": images})[0]
+    digest, (exported,) = _exported(trainer, net, tmp_path / "plate_reader.onnx", images)
     with torch.no_grad():
         wanted = trainer._Folded(net)(torch.from_numpy(images)).numpy()
     assert exported.shape == (4, 32, 37)
     np.testing.assert_allclose(exported, wanted, atol=1e-4)
     np.testing.assert_allclose(exported.sum(axis=-1), 1.0, atol=1e-4)  # the masked class is folded, not lost
-    recogniser = CnnRecogniser(manifest=_manifest_for(tmp_path, "plate_reader", digest))
+    recogniser = CnnRecogniser(manifest=manifest_saying(tmp_path, "plate_reader", digest))
     plate = images[0, 0].astype(np.uint8)
     evidence = recogniser.recognise(PlateImage(plate, (0.0, 0.0)))
     np.testing.assert_allclose(evidence.readings[0].probabilities, exported[0], atol=1e-4)
@@ -72,16 +69,14 @@ def test_the_reader_export_agrees_with_torch_and_the_runtime_reads_it(tmp_path: 
 def test_the_detector_export_agrees_with_torch_and_the_runtime_reads_it(tmp_path: Path) -> None:
     trainer = _script("train_plate_detector")
     net = trainer.PlateDetectorNet().eval()
-    digest = trainer.export(net, tmp_path / "plate_detector.onnx")
     frame = _images(1, DETECTOR_INPUT)
-    session = ort.InferenceSession(str(tmp_path / "plate_detector.onnx"), providers=["CPUExecutionProvider"])
-    heat, box = session.run(None, {"image": frame})
+    digest, (heat, box) = _exported(trainer, net, tmp_path / "plate_detector.onnx", frame)
     with torch.no_grad():
         wanted_heat, wanted_box = trainer._Exported(net)(torch.from_numpy(frame))
     assert heat.shape == (1, 1, DETECTOR_INPUT[1] // 4, DETECTOR_INPUT[0] // 4) and box.shape[1] == 4
     np.testing.assert_allclose(heat, wanted_heat.numpy(), atol=1e-4)
     np.testing.assert_allclose(box, wanted_box.numpy(), atol=1e-4)
-    detector = CnnPlateDetector(manifest=_manifest_for(tmp_path, "plate_detector", digest), threshold=0.0)
+    detector = CnnPlateDetector(manifest=manifest_saying(tmp_path, "plate_detector", digest), threshold=0.0)
     fitted, scale = letterbox(frame[0, 0].astype(np.uint8))
     assert scale == 1.0 and fitted.shape == (DETECTOR_INPUT[1], DETECTOR_INPUT[0])
     found = detector.detect(frame[0, 0].astype(np.uint8))
