@@ -40,7 +40,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plate_data import BUILD, MODELS, BoxedFrame, RealCrop
-from train_plate_reader import bf16_cpu, record_sha256
+from train_plate_reader import add_run_arguments, bf16_cpu, record_sha256
 
 from edge.plates.detector import INPUT_SIZE, STRIDE, decode_peaks, letterbox
 from edge.synthetic import plate_frames
@@ -367,10 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--synthetic", type=int, default=1500, help="synthetic scene frames (cached)")
     parser.add_argument("--threshold", type=float, default=0.3, help="score of a box counted as a plate")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--cpu", action="store_true", help="train on the CPU even when a GPU is there")
-    parser.add_argument("--no-write", action="store_true", help="train and check only; keep the committed model")
+    add_run_arguments(parser)
     args = parser.parse_args(argv)
     if not (BUILD / "frames.pkl").is_file():
         raise SystemExit("run models/plate_data.py first: it builds the real training data")

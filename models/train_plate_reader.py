@@ -316,6 +316,14 @@ def record_sha256(name: str, digest: str, manifest: Path = MODELS / "manifest.to
     manifest.write_text(pattern.sub(rf"\g<1>{digest}\g<2>", text), encoding="utf-8")
 
 
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every plate training script has: seed, threads, device, and whether to write the model."""
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cpu", action="store_true", help="train on the CPU even when a GPU is there")
+    parser.add_argument("--no-write", action="store_true", help="train and check only; keep the committed model")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--network", choices=("cnn", "g2"), default="cnn",
@@ -326,11 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--real-share", type=float, default=0.35, help="share of each batch from real crops")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="processes that render the synthetic set")
-    parser.add_argument("--cpu", action="store_true", help="train on the CPU even when a GPU is there")
-    parser.add_argument("--no-write", action="store_true", help="train and check only; keep the committed model")
+    add_run_arguments(parser)
     args = parser.parse_args(argv)
     if not (BUILD / "crops.pkl").is_file():
         raise SystemExit("run models/plate_data.py first: it builds the real training data")
