@@ -93,8 +93,7 @@ class Authenticator:
         except HasherBusy:
             return LoginResult(Outcome.BUSY, wait_s=1.0)
         if not matches or account is None:
-            self._throttle.failed(key, now)
-            if self._throttle.wait_for(key, now) > 0:
+            if self._throttle.failed(key, now):
                 log.warning("kiosk logins for %s slowed down after %d failures", key.split(":")[0],
                             self._config.throttle_after)
             return LoginResult(Outcome.WRONG, account)

@@ -40,7 +40,8 @@ class LoginThrottle:
                 return 0.0
             return found.last + self._wait_s - now
 
-    def failed(self, key: str, now: float) -> None:
+    def failed(self, key: str, now: float) -> bool:
+        """Count a failure; True when this one made the key wait."""
         with self._lock:
             found = self._recent(key, now) or _Failures(0, now)
             found.count, found.last = found.count + 1, now
@@ -48,6 +49,7 @@ class LoginThrottle:
             self._failures.move_to_end(key)
             while len(self._failures) > self.MAX_KEYS:
                 self._failures.popitem(last=False)
+            return found.count == self._after
 
     def succeeded(self, key: str) -> None:
         with self._lock:
