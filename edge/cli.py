@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "edge.commands.config",
     "edge.commands.lane_bench",
     "edge.commands.soak_bench",
+    "edge.commands.attack_bench",
     "edge.commands.camera",
     "edge.commands.alpr",
     "edge.commands.watchlist",

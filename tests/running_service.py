@@ -7,8 +7,9 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from edge.attacks.target import plain_get
 
 
 class RunningService:
@@ -23,11 +24,7 @@ class RunningService:
         )
 
     def get(self, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
+        return plain_get(self.url + path, timeout)
 
     def wait_until(self, path: str, status: int = 200, timeout: float = 60.0) -> bytes:
         deadline = time.monotonic() + timeout

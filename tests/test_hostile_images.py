@@ -6,31 +6,16 @@ and a real 20000 x 20000 PNG took 4.5 GB of RSS and 40 s.
 
 from __future__ import annotations
 
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from edge.attacks.files import grey_png
 from edge.image_files import ImageFileError, decode_image, read_image
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def grey_png(width: int, height: int, rows: int | None = None) -> bytes:
-    """A grey PNG of width x height whose first `rows` rows (all by default) are really there:
-    compressed row by row, so a huge image is written without ever being held in memory."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    packer = zlib.compressobj(9)
-    row = b"\x00" + b"\x80" * width  # filter byte, then the pixels
-    body = b"".join(packer.compress(row) for _ in range(height if rows is None else rows)) + packer.flush()
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", body) + _chunk(b"IEND", b"")
 
 
 def _alpr(*args: str) -> subprocess.CompletedProcess[str]:

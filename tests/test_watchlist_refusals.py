@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import gzip
 import hashlib
 import json
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from edge.attacks.mirror import signature_bit_flipped
 from edge.watchlist.apply import apply_bundle
 from edge.watchlist.keys import Keyring, TrustedKey
 from edge.watchlist.lookup import Lookup
@@ -108,14 +108,7 @@ def test_a_changed_body_byte_is_refused_as_tampered(tmp_path, authority, cache, 
 
 
 def test_a_flipped_signature_bit_is_refused(tmp_path, authority, cache, baseline):
-    v2 = authority.delta("vehicles", [plate("V3", "DEF456")])
-    magic, manifest, signature, body = _split(v2)
-    sig = json.loads(signature)
-    raw = bytearray(base64.b64decode(sig["ed25519"]))
-    raw[0] ^= 0x80
-    sig["ed25519"] = base64.b64encode(bytes(raw)).decode()
-    bad = tmp_path / "bad-sig.wlb"
-    bad.write_bytes(b"\n".join([magic, manifest, json.dumps(sig).encode(), body]))
+    bad = signature_bit_flipped(authority, tmp_path)
     _refused(cache, bad, authority.keyring(), Refusal.BAD_SIGNATURE, baseline)
 
 
@@ -250,6 +243,7 @@ def test_a_full_filesystem_during_apply_is_refused(tmp_path, authority):
 _CHILD = """
 import sys
 from pathlib import Path
+from edge.attacks.mirror import signature_bit_flipped
 from edge.watchlist.apply import apply_bundle
 from edge.watchlist.keys import Keyring, TrustedKey
 from edge.watchlist.store import WatchlistStore

@@ -8,8 +8,6 @@ import hashlib
 import ipaddress
 import ssl
 import threading
-import time
-from collections.abc import Iterable
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,19 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from edge.watchlist.bundle import BodyWriter, Manifest, write_bundle
-from edge.watchlist.keys import Keyring, TrustedKey, generate_private_key, public_key_text
-from edge.watchlist.publish import Publisher
-from edge.watchlist.records import record_from_json
-from edge.watchlist.statehash import StateHash
+# The authority and the forger live with the attack campaign, which needs them too.
+from edge.attacks.authority import DAY, Authority, content_hash, forge, plate  # noqa: F401
 from edge.watchlist.store import WatchlistStore
-
-DAY = 86400
-
-
-def plate(rid: str, number: str, *, action: str = "alert", **extra: Any) -> dict[str, Any]:
-    return {"kind": "plate", "id": rid, "plate": number, "region": "EU", "reason": "stolen vehicle",
-            "action": action, "source": f"case {rid}", **extra}
 
 
 def document(rid: str, number: str, issuer: str, **extra: Any) -> dict[str, Any]:
@@ -51,42 +39,6 @@ def delete(kind: str, rid: str) -> dict[str, Any]:
 
 def many_plates(count: int, start: int = 0) -> list[dict[str, Any]]:
     return [plate(f"P{n}", f"BULK{n:07d}") for n in range(start, start + count)]
-
-
-class Authority:
-    """The central side: a signing key and a publication folder, publishing through the real Publisher."""
-
-    def __init__(self, root: Path, key_id: str = "k1", *, key=None, clock=time.time, valid_for_s: float = 7 * DAY,
-                 keep_deltas: int = 100):
-        self.key = key or generate_private_key()
-        self.key_id = key_id
-        self.out = root / "published"
-        self.publisher = Publisher(self.out, root / "authority-state", self.key, key_id,
-                                   valid_for_s=valid_for_s, keep_deltas=keep_deltas, clock=clock)
-
-    @property
-    def trusted(self) -> TrustedKey:
-        return TrustedKey(self.key_id, public_key_text(self.key))
-
-    def keyring(self) -> Keyring:
-        return Keyring([self.trusted])
-
-    def full(self, list_id: str, records: Iterable[dict[str, Any]]) -> Path:
-        rows = enumerate(records, start=1)
-        return self.publisher.publish_full(list_id, Path("test-input"), rows).path
-
-    def delta(self, list_id: str, ops: Iterable[dict[str, Any]]) -> Path:
-        rows = enumerate(ops, start=1)
-        return self.publisher.publish_delta(list_id, Path("test-input"), rows).path
-
-    def close(self) -> None:
-        self.publisher.close()
-
-
-def content_hash(store: WatchlistStore) -> str:
-    check = store.check_content()
-    assert check.consistent, check.problems
-    return check.content_hash
 
 
 def versions(store: WatchlistStore) -> dict[str, int]:
@@ -182,38 +134,6 @@ class StaticServer:
     def close(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
-
-
-def forge(
-    authority: Authority,
-    path: Path,
-    list_id: str,
-    lines: list[dict[str, Any]],
-    *,
-    version: int,
-    kind: str = "full",
-    base_version: int | None = None,
-    state_count: int | None = None,
-    state_hash: str | None = None,
-    created: float | None = None,
-) -> Path:
-    """A bundle signed by `authority` with exactly `lines` as its body: for bodies the Publisher
-    would never write (bad records, duplicates). State defaults to what the lines describe."""
-    if state_hash is None:
-        state = StateHash()
-        for obj in lines:
-            state.add(record_from_json(obj))
-        state_hash, state_count = state.hexdigest(), len(lines)
-    body = BodyWriter(path.with_name(path.name + ".body"))
-    for obj in lines:
-        body.write(obj)
-    sha256 = body.close()
-    created = int(time.time() if created is None else created)
-    manifest = Manifest(list_id, kind, version, base_version, created, created + DAY, body.lines, body.size, sha256,
-                        state_count if state_count is not None else len(lines), state_hash)
-    write_bundle(path, manifest, authority.key_id, authority.key, body.path)
-    body.path.unlink()
-    return path
 
 
 def self_signed_tls(folder: Path) -> tuple[ssl.SSLContext, Path]:

@@ -23,7 +23,8 @@ class Accounts:
         self.sessions = SessionStore(db, config.session_idle_s, config.session_max_s)
         hasher = Hasher()
         self.admin = AccountAdmin(self.users, hasher, config)
-        self.authenticator = Authenticator(self.users, DeviceStore(db), hasher, config)
+        self.devices = DeviceStore(db)
+        self.authenticator = Authenticator(self.users, self.devices, hasher, config)
         # With demo_accounts in the config, the demo accounts exist whenever accounts are open.
         self.demo_accounts: list[DemoAccount] = (
             ensure_demo_accounts(self.users, self.admin) if config.demo_accounts else []

@@ -32,3 +32,7 @@ class DeviceStore:
     def trusts(self, token: str, username: str) -> bool:
         row = self._db.read_one("SELECT username FROM devices WHERE token_digest = ?", (token_digest(token),))
         return row is not None and row["username"] == username
+
+    def known(self, token: str) -> bool:
+        """Whether any account has logged in from the browser with this device token."""
+        return self._db.read_one("SELECT 1 FROM devices WHERE token_digest = ?", (token_digest(token),)) is not None

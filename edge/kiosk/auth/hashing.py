@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
+import time
 from functools import cached_property
 
 from argon2 import PasswordHasher
@@ -20,6 +21,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _TRUSTED_HASHES = 2
 _UNTRUSTED_HASHES = 1
 UNTRUSTED_WAIT_S = 2.0
+# Untrusted checks start at most this often: argon2 fills every core while it runs, so a flood of
+# guesses checked back to back would slow the known browsers' own checks several-fold.
+UNTRUSTED_INTERVAL_S = 0.5
 
 
 class HasherBusy(Exception):
@@ -31,6 +35,7 @@ class Hasher:
         self._argon2 = PasswordHasher()
         self._trusted = threading.BoundedSemaphore(_TRUSTED_HASHES)
         self._untrusted = threading.BoundedSemaphore(_UNTRUSTED_HASHES)
+        self._next_untrusted = 0.0  # monotonic time the next untrusted check may start
 
     def hash(self, secret: str) -> str:
         with self._trusted:  # an administrator setting a password
@@ -44,6 +49,9 @@ class Hasher:
         if not slots.acquire(timeout=None if trusted else UNTRUSTED_WAIT_S):
             raise HasherBusy
         try:
+            if not trusted:  # the one untrusted slot is held: no other thread touches _next_untrusted
+                time.sleep(max(0.0, self._next_untrusted - time.monotonic()))
+                self._next_untrusted = time.monotonic() + UNTRUSTED_INTERVAL_S
             return self._argon2.verify(stored or self._dummy, secret) and stored is not None
         except (VerificationError, InvalidHashError):
             return False

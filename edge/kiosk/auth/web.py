@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import anyio
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -46,6 +47,11 @@ BACKGROUND_HEADER = "X-Edge-Background"
 LOGIN_PATH = "/api/login"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _NO_STORE = {"Cache-Control": "no-store"}
+# Login threads: for known browsers, as many as their password checks at once (see hashing.py); for
+# the others, enough that most of a flood waits its 2 s for the one check slot and is answered
+# "busy" rather than queueing here (16 waiting: ~8 answers a second, 2 of them checked).
+KNOWN_BROWSER_LOGINS = 2
+OTHER_LOGINS = 16
 
 DEVICE_COOKIE = "edge_device"
 _STATUS = {Outcome.WRONG: 401, Outcome.THROTTLED: 429, Outcome.BUSY: 503, Outcome.DISABLED: 403,
@@ -89,8 +95,15 @@ class Auth:
     def __init__(self, accounts: Accounts):
         self.accounts = accounts
         self.config = accounts.config
+        self._limiters: tuple[anyio.CapacityLimiter, anyio.CapacityLimiter] | None = None
         self.current_user, self.require_lane = user_dependencies(lambda request: self.authorise(request)[0])
         self.router = self._router()
+
+    def _login_limiters(self) -> tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]:
+        """Login threads for (browsers an account knows, everyone else); made in the event loop."""
+        if self._limiters is None:
+            self._limiters = (anyio.CapacityLimiter(KNOWN_BROWSER_LOGINS), anyio.CapacityLimiter(OTHER_LOGINS))
+        return self._limiters
 
     # -- for other routes -----------------------------------------------------------------------
 
@@ -153,7 +166,18 @@ class Auth:
             return FileResponse(STATIC / "login.html", headers=_NO_STORE)
 
         @router.post(LOGIN_PATH, summary="log in with user name + password or badge + PIN; sets the session cookie")
-        def login(body: LoginRequest, request: Request, response: Response) -> dict:
+        async def login(body: LoginRequest, request: Request, response: Response) -> dict:
+            # Logins run on worker threads of their own, not the pool the pages' routes share: a guess
+            # may wait seconds for a password check, and must not hold a thread a page needs. Browsers
+            # an account knows get threads apart again, so a flood of guesses is never ahead of them.
+            # (The device lookup is one indexed read, cheap enough for the event loop.)
+            device = request.cookies.get(DEVICE_COOKIE)
+            known = device is not None and self.accounts.devices.known(device)
+            limiters = self._login_limiters()
+            return await anyio.to_thread.run_sync(log_in, body, request, response,
+                                                  limiter=limiters[0] if known else limiters[1])
+
+        def log_in(body: LoginRequest, request: Request, response: Response) -> dict:
             if not same_origin(request):
                 raise HTTPException(403, "login from another site refused")
             now = time.time()
