@@ -388,6 +388,9 @@ class FacesConfig(StrictModel):
     # Fusion: the best few faces of one traveller, each encoded with its mirror image.
     best_frames: int = Field(default=3, ge=1, le=20)
     mirror: bool = True
+    # The network that encodes chips: "onnx" (models/face_encoder.onnx, dlib's network rebuilt, ~10x
+    # faster) or "dlib" itself, the fallback; jitters (one extra pass each) need "dlib".
+    encoder: Literal["onnx", "dlib"] = "onnx"
     jitters: int = Field(default=0, ge=0, le=100)
     # 1:N: exact below exact_max templates, the approximate index above (or always, as index says).
     index: Literal["auto", "exact", "hnsw"] = "auto"
@@ -398,6 +401,12 @@ class FacesConfig(StrictModel):
     def _brightness_order(self) -> FacesConfig:
         if self.max_brightness <= self.min_brightness:
             raise ValueError("max_brightness must be above min_brightness")
+        return self
+
+    @model_validator(mode="after")
+    def _jitters_need_dlib(self) -> FacesConfig:
+        if self.jitters and self.encoder != "dlib":
+            raise ValueError('jitters need encoder = "dlib" (the ONNX encoder has no random jitter)')
         return self
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from edge.config import FacesConfig, LaneConfig
 from edge.faces.detection import FaceDetector
-from edge.faces.encoding import FaceEncoder
+from edge.faces.encoding import face_encoder
 from edge.faces.fusion import BestFrames, NoUsableFace, build_template, fuse
 from edge.faces.index import Gallery, build_gallery
 from edge.faces.observe import FaceObserver
@@ -65,7 +65,7 @@ class LaneFaces:
         self._gallery = gallery
         self._observer = FaceObserver(config, FaceDetector.for_frames(config))
         self._stills = still_observer(config)
-        self._encoder = FaceEncoder(config.mirror, config.jitters)
+        self._encoder = face_encoder(config)
         self._lock = threading.Lock()
         self.reset()
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from edge.config import FacesConfig
-from edge.faces.encoding import FaceEncoder, unit
+from edge.faces.encoding import face_encoder, unit
 from edge.faces.enrolled_store import EnrolledStore
 from edge.faces.gallery_file import load_gallery, save_gallery
 from edge.faces.index import build_gallery, index_kind
@@ -73,7 +73,7 @@ def test_bad_template_is_named():
 
 
 def test_real_faces_in_the_enrolled_store_are_searched_in_order(tmp_path):
-    observer, encoder = still_observer(FacesConfig()), FaceEncoder(mirror=True, jitters=0)
+    observer, encoder = still_observer(FacesConfig()), face_encoder(FacesConfig())
     threshold = FacesConfig().threshold
     with EnrolledStore(tmp_path / "enrolled.sqlite") as store:
         store.add("astronaut", still_template(img.astronaut(), observer, encoder, gated=True), "astronaut.png")

@@ -6,7 +6,7 @@ import pytest
 
 from edge.config import FacesConfig
 from edge.faces.detection import FaceDetector
-from edge.faces.encoding import FaceEncoder
+from edge.faces.encoding import face_encoder
 from edge.faces.frames_bench import lane_face_frames, overlap
 from edge.faces.fusion import build_template
 from edge.faces.observe import FaceObserver
@@ -37,7 +37,7 @@ def test_configured_scale_finds_the_driver_in_every_frame(observations):
 
 
 def test_driver_matches_the_document_portrait_after_fusion(observations):
-    encoder = FaceEncoder(CONFIG.mirror, CONFIG.jitters)
+    encoder = face_encoder(CONFIG)
     live = build_template([faces[0] for _, faces in observations], encoder, CONFIG.best_frames)
     assert live.frames == CONFIG.best_frames
     portrait = still_template(img.astronaut(), still_observer(CONFIG), encoder, gated=False)

@@ -7,7 +7,7 @@ import pytest
 
 from edge.config import FacesConfig
 from edge.faces import quality
-from edge.faces.encoding import FaceEncoder
+from edge.faces.encoding import face_encoder
 from edge.faces.fusion import BestFrames, NoUsableFace, best_observations, build_template, fuse
 from edge.faces.stills import main_face, still_observer, still_template
 from edge.faces.verification import verify, verify_traveller
@@ -23,7 +23,7 @@ def observer():
 
 @pytest.fixture(scope="module")
 def encoder():
-    return FaceEncoder(mirror=True, jitters=0)
+    return face_encoder(FacesConfig())
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def other_person(observer, encoder):
 
 def test_descriptors_are_unit_length_and_mirroring_is_symmetric(observer, encoder):
     face = main_face(img.astronaut(), observer)
-    plain = FaceEncoder(mirror=False, jitters=0)
+    plain = face_encoder(FacesConfig(mirror=False))
     [mirrored_view] = plain.encode([np.ascontiguousarray(face.chip[:, ::-1])])
     [view] = plain.encode([face.chip])
     [both] = encoder.encode([face.chip])

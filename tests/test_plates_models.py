@@ -17,9 +17,9 @@ import pytest
 from pydantic import ValidationError
 
 from edge.config import PlatesConfig
+from edge.model_files import MANIFEST, MODELS_DIR, ModelError
 from edge.plates.decoders import best_path
 from edge.plates.detector import CnnPlateDetector, shared_detector
-from edge.plates.model_files import MANIFEST, MODELS_DIR, ModelError
 from edge.plates.pipeline import PlateReader, ReaderSettings
 from edge.plates.recogniser import CnnRecogniser, shared_recogniser
 from edge.plates.stages import PlateImage

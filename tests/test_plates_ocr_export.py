@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
+from edge.model_files import MANIFEST, MODELS_DIR, ModelError
 from edge.plates.lines import LineSearch, cut_line, find_lines, main_lines
-from edge.plates.model_files import MANIFEST, MODELS_DIR, ModelError
 from edge.plates.ocr import LINE_HEIGHT, LineRecogniser
 from edge.plates.pipeline import grey
 from tests.plate_images import background, crop_of, draw_plate, place

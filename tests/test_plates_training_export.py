@@ -17,9 +17,9 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from edge.model_files import MODELS_DIR
 from edge.plates.detector import INPUT_SIZE as DETECTOR_INPUT
 from edge.plates.detector import CnnPlateDetector, letterbox
-from edge.plates.model_files import MODELS_DIR
 from edge.plates.recogniser import INPUT_SIZE as READER_INPUT
 from edge.plates.recogniser import CnnRecogniser
 from edge.plates.stages import PlateImage

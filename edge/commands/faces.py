@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 from edge.commands.config import load_for_command
-from edge.config import DEFAULT_CONFIG
+from edge.config import DEFAULT_CONFIG, FacesConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,6 +48,7 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
     )
     faces.add_argument("--identify", action="store_true", help="1:N: enrol one image per identity, probe with the rest")
     faces.add_argument("--config", default=str(DEFAULT_CONFIG), help="config whose [faces] settings are measured")
+    _encoder_option(faces)
     faces.set_defaults(func=_bench_faces)
 
     frames = bench_sub.add_parser(
@@ -57,6 +58,7 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
     frames.add_argument("--seed", type=int, default=1)
     frames.add_argument("--step", type=float, default=0.2, help="seconds of scene time between frames")
     frames.add_argument("--config", default=str(DEFAULT_CONFIG))
+    _encoder_option(frames)
     frames.set_defaults(func=_bench_frames)
 
     search = bench_sub.add_parser("search", help="1:N search latency and recall at N enrolled templates")
@@ -115,7 +117,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _enrol(args: argparse.Namespace) -> int:
-    from edge.faces.encoding import FaceEncoder
+    from edge.faces.encoding import face_encoder
     from edge.faces.enrolled_store import EnrolledStore
     from edge.faces.enrolment import enrol, folder_images
     from edge.faces.stills import still_observer
@@ -135,7 +137,7 @@ def _enrol(args: argparse.Namespace) -> int:
     store_path = args.store or config.state_dir / "faces" / "enrolled.sqlite"
     with EnrolledStore(store_path) as store:
         outcomes = enrol(
-            images, store, still_observer(config.faces), FaceEncoder(config.faces.mirror, config.faces.jitters)
+            images, store, still_observer(config.faces), face_encoder(config.faces)
         )
     for o in outcomes:
         if o.template_id:
@@ -147,17 +149,28 @@ def _enrol(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+def _encoder_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--encoder", choices=("onnx", "dlib"), help="the face encoder measured (default: the config's)")
+
+
+def _faces_config(args: argparse.Namespace) -> FacesConfig:
+    """The config's [faces], with the encoder the command line names."""
+    faces = load_for_command(args.config).faces
+    # Validated again: jitters need the dlib encoder.
+    return FacesConfig.model_validate({**faces.model_dump(), "encoder": args.encoder}) if args.encoder else faces
+
+
 def _bench_faces(args: argparse.Namespace) -> int:
     from edge.faces.benchmark import identification, verification
     from edge.faces.datasets import DatasetError
     from edge.faces.stills import ImageError
 
-    config = load_for_command(args.config)
+    faces = _faces_config(args)
     try:
         if args.identify:
-            result = identification(args.folder, config.faces)
+            result = identification(args.folder, faces)
         else:
-            result = verification(args.folder, config.faces, all_impostors=args.impostors == "all")
+            result = verification(args.folder, faces, all_impostors=args.impostors == "all")
     except (DatasetError, ImageError) as exc:
         print(f"cannot benchmark: {exc}")
         return 2
@@ -168,8 +181,7 @@ def _bench_faces(args: argparse.Namespace) -> int:
 def _bench_frames(args: argparse.Namespace) -> int:
     from edge.faces.frames_bench import run
 
-    config = load_for_command(args.config)
-    print(json.dumps(run(config.faces, args.frames, args.seed, args.step)))
+    print(json.dumps(run(_faces_config(args), args.frames, args.seed, args.step)))
     return 0
 
 

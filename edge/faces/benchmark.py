@@ -17,7 +17,7 @@ import numpy as np
 from edge.config import FacesConfig
 from edge.faces import dlib_models
 from edge.faces.datasets import pair_identities, read_identities, read_pairs
-from edge.faces.encoding import FaceEncoder
+from edge.faces.encoding import face_encoder
 from edge.faces.evaluation import (
     false_match_rate,
     false_non_match_rate,
@@ -39,7 +39,7 @@ class EncodedImage:
 
 def encode_images(folder: Path, names: list[str], config: FacesConfig) -> dict[str, EncodedImage]:
     observer = still_observer(config)
-    encoder = FaceEncoder(config.mirror, config.jitters)
+    encoder = face_encoder(config)
     dlib_models.load_all()
     encoded = {}
     for name in names:

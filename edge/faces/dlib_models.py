@@ -19,7 +19,7 @@ import dlib
 NETWORK_LOCK = threading.Lock()
 
 
-def _model_file(name: str) -> str:
+def model_file(name: str) -> str:
     """A model file of the face_recognition_models package, found without importing it: its
     __init__ imports pkg_resources, which setuptools 81 removed and which warns before that."""
     spec = importlib.util.find_spec("face_recognition_models")
@@ -43,18 +43,18 @@ def hog_detector() -> dlib.fhog_object_detector:
 
 @cache
 def cnn_detector() -> dlib.cnn_face_detection_model_v1:
-    return dlib.cnn_face_detection_model_v1(_model_file("mmod_human_face_detector.dat"))
+    return dlib.cnn_face_detection_model_v1(model_file("mmod_human_face_detector.dat"))
 
 
 @cache
 def landmark_predictor() -> dlib.shape_predictor:
     """The 68-point predictor: pose, eyes and the alignment of the chip all come from its points."""
-    return dlib.shape_predictor(_model_file("shape_predictor_68_face_landmarks.dat"))
+    return dlib.shape_predictor(model_file("shape_predictor_68_face_landmarks.dat"))
 
 
 @cache
 def recognition_network() -> dlib.face_recognition_model_v1:
-    return dlib.face_recognition_model_v1(_model_file("dlib_face_recognition_resnet_model_v1.dat"))
+    return dlib.face_recognition_model_v1(model_file("dlib_face_recognition_resnet_model_v1.dat"))
 
 
 def load_all() -> None:

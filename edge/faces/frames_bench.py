@@ -16,7 +16,7 @@ import numpy as np
 from edge.config import FacesConfig
 from edge.faces import dlib_models
 from edge.faces.detection import FaceDetector
-from edge.faces.encoding import FaceEncoder
+from edge.faces.encoding import face_encoder
 from edge.faces.observe import FaceObserver
 
 
@@ -56,7 +56,7 @@ def _stats(values: list[float]) -> tuple[float, float]:
 def run(config: FacesConfig, count: int, seed: int, step_s: float) -> dict:
     """Each frame twice: scanned whole, and with the previous frame's face as the place to look first."""
     observer = FaceObserver(config, FaceDetector.for_frames(config))
-    encoder = FaceEncoder(config.mirror, config.jitters)
+    encoder = face_encoder(config)
     frames = lane_face_frames(count, seed, step_s)
     dlib_models.load_all()  # outside the timings: a service loads them once at start
     full_ms, tracked_ms, encode_ms, sizes = [], [], [], []

@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.model_files import MANIFEST, manifest_entry, onnx_session
 from edge.plates.formats import ALPHABET
 from edge.plates.lines import (
     LineSearch,
@@ -29,7 +30,6 @@ from edge.plates.lines import (
     line_below,
     main_lines,
 )
-from edge.plates.model_files import MANIFEST, manifest_entry, onnx_session
 from edge.plates.reads import as_quad
 from edge.plates.stages import Evidence, PlateImage, Reading
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.plates.model_files import MANIFEST, manifest_entry, onnx_session
+from edge.model_files import MANIFEST, manifest_entry, onnx_session
 from edge.plates.reads import as_quad
 from edge.plates.stages import Evidence, PlateImage, Reading
 

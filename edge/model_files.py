@@ -1,4 +1,4 @@
-"""The plate models' files: found through models/manifest.toml, checked against its sha256, run on onnxruntime.
+"""Model files: found through models/manifest.toml, checked against its sha256, run on onnxruntime.
 
 No model is downloaded at run time: each file is committed beside the manifest (or built by the
 scripts in models/), and a file whose sha256 differs from its manifest entry is refused.
@@ -14,7 +14,7 @@ from pathlib import Path
 import onnxruntime as ort
 from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidProtobuf
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 MANIFEST = MODELS_DIR / "manifest.toml"
 
 
