@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -33,6 +34,10 @@ from hardware.sim.client import SimError, SimProcess
 log = logging.getLogger(__name__)
 
 _KEY_ID = "demo-authority"
+# One driver in six hands over someone else's passport (its photo is Grace Hopper's), so that the
+# demo shows the officer a face that does not match its document.
+_BORROWED_EVERY = 6
+BORROWED_PORTRAIT = Path(__file__).resolve().parent / "synthetic" / "portraits" / "grace_hopper.jpg"
 _WATCHLIST_HOURS = 2  # how far ahead the demo watchlist lists the scene's vehicles
 _STAGE_TICK_S = 0.1
 
@@ -55,6 +60,12 @@ def _portrait_jpeg() -> bytes:
     return jpeg.tobytes()
 
 
+def presents_borrowed_passport(mrz: tuple[str, ...]) -> bool:
+    """Whether the driver presenting this passport is not its holder: the demo's choice, the same
+    for a passport every time it is presented."""
+    return zlib.crc32("".join(mrz).encode()) % _BORROWED_EVERY == 0
+
+
 @dataclass
 class _LaneWorld:
     lane_id: str
@@ -68,8 +79,9 @@ class _LaneWorld:
 class DemoWorld:
     """The simulated devices and stage hands of every synthetic lane; stop() ends them all."""
 
-    def __init__(self, worlds: list[_LaneWorld]):
+    def __init__(self, worlds: list[_LaneWorld], own_portrait: Path | None = None):
         self._worlds = worlds
+        self._own_portrait = own_portrait
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._stage, args=(w,), name=f"stage-{w.lane_id}", daemon=True)
                          for w in worlds]
@@ -95,7 +107,16 @@ class DemoWorld:
         with world.reader_lock:
             if world.last_document is None:
                 raise SimError("no document has been presented on this lane yet; wait for the first car")
-            world.reader.command("present " + " ".join(world.last_document))
+            self._present(world, world.last_document)
+
+    def _present(self, world: _LaneWorld, lines: tuple[str, ...]) -> None:
+        """Hand a passport to the lane's reader, with its holder's photo or, if borrowed, another's.
+        The caller holds the world's reader lock."""
+        if self._own_portrait is not None:
+            photo = BORROWED_PORTRAIT if presents_borrowed_passport(lines) else self._own_portrait
+            world.reader.command(f"portrait file {photo}")
+        world.reader.command("present " + " ".join(lines))
+        world.last_document = lines
 
     def _stage(self, world: _LaneWorld) -> None:
         occupied: bool | None = None
@@ -109,8 +130,7 @@ class DemoWorld:
                     world.barrier.command(f"loop {'on' if occupied else 'off'}")
                 for _, lines in world.scene.document_presented(last, now):
                     with world.reader_lock:
-                        world.reader.command("present " + " ".join(lines))
-                        world.last_document = tuple(lines)
+                        self._present(world, tuple(lines))
             except SimError as exc:
                 # A simulator that died (Ctrl-C reaches the whole process group) is the demo's
                 # problem, not the lane's: the lane sees its device go offline.
@@ -190,6 +210,6 @@ def start_demo(config: EdgeConfig) -> tuple[EdgeConfig, DemoWorld]:
         DemoWorld(worlds).stop()
         raise
     log.info("demo: simulated barrier and reader for %d lane(s); demo watchlist signed by %s", len(worlds), _KEY_ID)
-    world = DemoWorld(worlds)
+    world = DemoWorld(worlds, portrait)
     world.start()
     return config.model_copy(update={"lanes": lanes, "watchlist": watchlist}), world
