@@ -78,6 +78,18 @@ def test_bench_faces_identify_enrols_one_per_identity(capsys, faces_folder):
     assert result["single_best_rank1"] == 1 and result["fused_rank1"] == 1
 
 
+def test_bench_faces_fused_compares_fused_frames_with_single_ones(capsys, faces_folder):
+    # Only the astronaut has 4 photos: each is the document once, the other 3 fused are the live face.
+    code, out = run(capsys, "bench", "faces", str(faces_folder), "--fused", "3")
+    result = last_json(out)
+    assert code == 0 and (result["identities"], result["documents"], result["live_frames"]) == (1, 4, 3)
+    assert (result["fused"]["genuine"], result["fused"]["impostors"]) == (4, 4 * 3)  # against Hopper's 3 photos
+    assert (result["single"]["genuine"], result["single"]["impostors"]) == (12, 12 * 3)
+    for protocol in ("fused", "single"):
+        assert result[protocol]["fnmr_at_config_threshold"] == 0 and result[protocol]["fmr_at_config_threshold"] == 0
+        assert "fnmr_at_target" not in result[protocol]  # 12 impostors cannot show an FMR of 0.1%
+
+
 def test_calibrate_writes_the_threshold_into_the_config(capsys, faces_folder, tmp_path):
     config = tmp_path / "edge.toml"
     config.write_text(demo_config_text(tmp_path / "state"))

@@ -47,6 +47,8 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
         help="impostor pairs: those of pairs.tsv, or every different-identity pair among the images",
     )
     faces.add_argument("--identify", action="store_true", help="1:N: enrol one image per identity, probe with the rest")
+    faces.add_argument("--fused", type=int, metavar="N",
+                       help="1:1 as the kiosk does it: N images of a person fused, against one other image of theirs")
     faces.add_argument("--config", default=str(DEFAULT_CONFIG), help="config whose [faces] settings are measured")
     _encoder_option(faces)
     faces.set_defaults(func=_bench_faces)
@@ -161,13 +163,15 @@ def _faces_config(args: argparse.Namespace) -> FacesConfig:
 
 
 def _bench_faces(args: argparse.Namespace) -> int:
-    from edge.faces.benchmark import identification, verification
+    from edge.faces.benchmark import fused_verification, identification, verification
     from edge.faces.datasets import DatasetError
     from edge.faces.stills import ImageError
 
     faces = _faces_config(args)
     try:
-        if args.identify:
+        if args.fused:
+            result = fused_verification(args.folder, faces, args.fused)
+        elif args.identify:
             result = identification(args.folder, faces)
         else:
             result = verification(args.folder, faces, all_impostors=args.impostors == "all")

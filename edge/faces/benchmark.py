@@ -234,3 +234,46 @@ def _fusion_comparison(gallery: dict[str, np.ndarray], single: list, fused: list
         out[f"{label}_rank1"] = round(float(np.mean(np.asarray(margins) > 0)), 4)
         out[f"{label}_mean_margin"] = round(float(np.mean(margins)), 4)
     return out
+
+
+def fused_verification(folder: Path, config: FacesConfig, live: int, target_fmr: float = 0.001) -> dict:
+    """The kiosk's 1:1 protocol: `live` images of a traveller fused, against one "document" image.
+
+    Every identity with at least live + 1 usable images takes each image in turn as the document,
+    and the `live` images after it (in name order, wrapping round) as the live frames. Genuine: the
+    fused frames against their document; impostors: against every image of every other identity.
+    The same frames one at a time give the single-image figures beside it. FNMR is read at the
+    threshold that holds `target_fmr` on these impostors, and at the configured threshold."""
+    identities = (
+        read_identities(folder) if (folder / "identities.csv").is_file() else pair_identities(read_pairs(folder))
+    )
+    encoded = encode_images(folder, sorted(identities), config)
+    by_identity: dict[str, list[np.ndarray]] = {}
+    for name in sorted(encoded):
+        if encoded[name].vector is not None:
+            by_identity.setdefault(identities[name], []).append(encoded[name].vector)
+    eligible = {identity: vectors for identity, vectors in by_identity.items() if len(vectors) > live}
+    scores: dict[str, tuple[list[float], list[float]]] = {"fused": ([], []), "single": ([], [])}
+    for identity, vectors in eligible.items():
+        others = np.stack([v for other, vs in by_identity.items() if other != identity for v in vs])
+        for d, document in enumerate(vectors):
+            frames = [vectors[(d + k) % len(vectors)] for k in range(1, live + 1)]
+            for label, probes in (("fused", [fuse(np.stack(frames))]), ("single", frames)):
+                genuine, impostor = scores[label]
+                genuine += [float(probe @ document) for probe in probes]
+                impostor += [float(s) for probe in probes for s in others @ probe]
+    result: dict[str, object] = {"identities": len(eligible), "documents": sum(map(len, eligible.values())),
+                                 "live_frames": live, "target_fmr": target_fmr}
+    for label, (genuine, impostor) in scores.items():
+        genuine_scores, impostor_scores = np.asarray(genuine), np.asarray(impostor)
+        part: dict[str, object] = {
+            "genuine": len(genuine), "impostors": len(impostor),
+            "fnmr_at_config_threshold": round(false_non_match_rate(genuine_scores, config.threshold) or 0.0, 6),
+            "fmr_at_config_threshold": round(false_match_rate(impostor_scores, config.threshold) or 0.0, 6),
+        }
+        if len(impostor) >= round(1 / target_fmr):
+            at = threshold_at_rate(impostor_scores, target_fmr)
+            part.update(threshold_at_target=round(at, 6),
+                        fnmr_at_target=round(false_non_match_rate(genuine_scores, at) or 0.0, 6))
+        result[label] = part
+    return result
