@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,6 +22,7 @@ from websockets.sync.client import connect
 
 from edge.kiosk.app import SESSION_RECHECK_S
 from edge.kiosk.hardening import CONTENT_SECURITY_POLICY, MAX_BODY_BYTES
+from edge.proc import rss_mb
 from tests.conftest import service_config
 
 OFFICER = {"username": "officer", "password": "officer"}
@@ -130,13 +130,6 @@ def test_a_websocket_opened_from_another_site_is_refused_even_with_a_session(kio
             assert json.loads(ws.recv(timeout=10))["type"] == "hello"
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
 def test_a_login_flood_neither_queues_nor_keeps_a_known_browser_out(kiosk):
     # Issue 13, finding 3: 40 connections flooding logins for unknown users made a real login take 27.6 s.
     with httpx.Client(base_url=kiosk.url, timeout=20) as technician:
@@ -161,7 +154,7 @@ def test_a_login_flood_neither_queues_nor_keeps_a_known_browser_out(kiosk):
                 time.sleep(0.1)
             # Mid-flood, from the browser that logged in before: checked in a slot of its own.
             during = technician.post("/api/login", json={"username": "tech", "password": "tech"}, timeout=10)
-            rss = _rss_mb(kiosk.process.pid)
+            rss = rss_mb(kiosk.process.pid)
         finally:
             flooding.clear()
             for worker in workers:

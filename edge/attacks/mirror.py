@@ -22,7 +22,8 @@ from pathlib import Path
 
 from edge.attacks.authority import DAY, Authority, content_hash, forge, plate
 from edge.attacks.campaign import Breach, attack
-from edge.attacks.target import Target, rss_mb
+from edge.attacks.target import Target
+from edge.proc import rss_mb
 from edge.watchlist.apply import apply_bundle
 from edge.watchlist.http import HttpClient
 from edge.watchlist.keys import Keyring, TrustedKey
@@ -232,12 +233,12 @@ def _index_attack(target: Target, name: str, behaviour: Behaviour, limit_s: floa
     folder, authority, crossing = _scene(target, name)
     mirror = HostileMirror(folder / "mirror")
     mirror.behave[INDEX_NAME] = behaviour
-    before = rss_mb(os.getpid()) or 0.0
+    before = rss_mb(os.getpid())
     started = time.monotonic()
     try:
         [report] = crossing.sync(crossing.http_source(mirror))
         took = time.monotonic() - started
-        grew = (rss_mb(os.getpid()) or 0.0) - before
+        grew = rss_mb(os.getpid()) - before
         kept = sum(path.stat().st_size for path in (folder / "crossing" / "downloads").rglob("*") if path.is_file())
         if report.error is None or took > limit_s or grew > 200 or kept > INDEX_MAX_BYTES:
             raise Breach(f"sync said {report.error!r} after {took:.1f} s; memory grew {grew:.0f} MB; "

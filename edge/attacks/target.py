@@ -3,6 +3,7 @@ scratch state dir, and watched for memory from outside the whole time."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,21 +16,11 @@ import urllib.request
 from pathlib import Path
 
 from edge.audit.log import LOG_NAME
+from edge.proc import rss_mb
 from edge.scratch import demo_config_text, free_loopback_port
 
 START_TIMEOUT_S = 90.0  # models load and cameras start on a loaded machine too
 _RSS_SAMPLE_S = 0.2
-
-
-def rss_mb(pid: int) -> float | None:
-    """Resident memory of a running process, from /proc; None once it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def plain_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
@@ -116,8 +107,10 @@ class Target:
     def _watch_memory(self) -> None:
         while self._watching.is_set():
             pid = self.pid
+            # A process that ends between the two looks is skipped; the next sample sees its successor.
             if pid is not None:
-                self.rss_max_mb = max(self.rss_max_mb, rss_mb(pid) or 0.0)
+                with contextlib.suppress(OSError):
+                    self.rss_max_mb = max(self.rss_max_mb, rss_mb(pid))
             time.sleep(_RSS_SAMPLE_S)
 
     def log(self) -> str:

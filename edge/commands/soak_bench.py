@@ -25,6 +25,7 @@ from pathlib import Path
 from edge.audit import CROSSING_CLOSED, CROSSING_RESTORED
 from edge.audit.backwards import records_backwards
 from edge.outbox.queue import Outbox
+from edge.proc import open_fds, rss_mb
 from edge.recorder import missing_from_outbox
 from edge.recovery import CLOSED_AT_RESTART
 from edge.scratch import demo_config_text, free_loopback_port
@@ -42,12 +43,6 @@ def register_bench(bench: argparse._SubParsersAction) -> None:
     soak.add_argument("--minutes", type=float, default=60.0)
     soak.add_argument("--kills", type=int, default=0, help="kill -9 and restart the service this many times")
     soak.set_defaults(func=_bench)
-
-
-def _proc_sample(pid: int) -> tuple[float, int]:
-    status = Path(f"/proc/{pid}/status").read_text()
-    rss_kb = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE).group(1))
-    return rss_kb / 1024, len(list(Path(f"/proc/{pid}/fd").iterdir()))
 
 
 def _fps(port: int) -> float | None:
@@ -118,7 +113,7 @@ def _bench(args: argparse.Namespace) -> int:
                     started = time.monotonic()
                     samples.clear()  # memory and fds are compared within one run of the process
                     continue
-                rss, fds = _proc_sample(process.pid)
+                rss, fds = rss_mb(process.pid), open_fds(process.pid)
                 samples.append((time.monotonic() - started, rss, fds, _fps(port)))
                 time.sleep(_SAMPLE_S)
         finally:

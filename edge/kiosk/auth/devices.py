@@ -30,9 +30,13 @@ class DeviceStore:
         return token
 
     def trusts(self, token: str, username: str) -> bool:
-        row = self._db.read_one("SELECT username FROM devices WHERE token_digest = ?", (token_digest(token),))
-        return row is not None and row["username"] == username
+        return self._owner(token) == username
 
     def known(self, token: str) -> bool:
         """Whether any account has logged in from the browser with this device token."""
-        return self._db.read_one("SELECT 1 FROM devices WHERE token_digest = ?", (token_digest(token),)) is not None
+        return self._owner(token) is not None
+
+    def _owner(self, token: str) -> str | None:
+        """The account the browser with this device token last logged in to, if any."""
+        row = self._db.read_one("SELECT username FROM devices WHERE token_digest = ?", (token_digest(token),))
+        return None if row is None else row["username"]
