@@ -7,14 +7,14 @@ request leaves the source's base URL; an index is capped in size and a transfer 
 
 from __future__ import annotations
 
-import json
 import socket
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+from edge.attacks.authority import forge_deeply_nested
+from edge.attacks.mirror import index_naming
 from edge.watchlist.http import HttpClient
 from edge.watchlist.refusal import Refusal
 from edge.watchlist.sources import INDEX_MAX_BYTES, FolderSource, HttpSource, write_index
@@ -27,27 +27,11 @@ def _client(timeout_s: float = 30) -> HttpClient:
 
 
 def _index(folder: Path, files: list[str]) -> None:
-    bundles = [{"file": name, "list_id": "stolen", "kind": "full", "version": 1, "base_version": None, "size": 1}
-               for name in files]
-    (folder / "index.json").write_text(json.dumps({"format": "checkpoint-edge-watchlist-index/1",
-                                                   "bundles": bundles}))
-
-
-def _deep_record() -> dict:
-    deep: object = "x"
-    for _ in range(5000):
-        deep = [deep]
-    return {**plate("p1", "AB123"), "note": deep}
+    index_naming(folder, files, "stolen", version=1)
 
 
 def _forge_deep(authority, path: Path, version: int) -> None:
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(20_000)  # only to write it: the crossing reads at the normal limit
-    try:
-        # Its state is never computed: no record is read out of it.
-        forge(authority, path, "stolen", [_deep_record()], version=version, state_count=1, state_hash="0" * 64)
-    finally:
-        sys.setrecursionlimit(limit)
+    forge_deeply_nested(authority, path, "stolen", [plate("p1", "AB123")], version=version)
 
 
 def test_a_signed_bundle_nested_too_deep_is_refused_and_the_sync_goes_on(tmp_path, authority, store):

@@ -4,6 +4,7 @@ write: deep nesting, bad records, lies about the state). Used by the campaign an
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -92,3 +93,20 @@ def forge(
     write_bundle(path, manifest, authority.key_id, authority.key, body.path)
     body.path.unlink()
     return path
+
+
+def forge_deeply_nested(authority: Authority, path: Path, list_id: str, records: list[dict[str, Any]], *,
+                        version: int) -> Path:
+    """A signed bundle of `records` whose last one carries a note nested 5,000 lists deep: more than
+    a reader at Python's normal recursion limit can parse. Its state is never computed (no record is
+    read out of it), so the manifest's state hash is a placeholder."""
+    deep: object = "x"
+    for _ in range(5000):
+        deep = [deep]
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(20_000)  # only to write it: the crossing reads at the normal limit
+    try:
+        return forge(authority, path, list_id, [*records[:-1], {**records[-1], "note": deep}], version=version,
+                     state_count=len(records), state_hash="0" * 64)
+    finally:
+        sys.setrecursionlimit(limit)

@@ -13,14 +13,13 @@ import gzip
 import hashlib
 import json
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from edge.attacks.authority import DAY, Authority, content_hash, forge, plate
+from edge.attacks.authority import DAY, Authority, content_hash, forge, forge_deeply_nested, plate
 from edge.attacks.campaign import Breach, attack
 from edge.attacks.target import Target
 from edge.proc import rss_mb
@@ -110,24 +109,13 @@ def _scene(target: Target, name: str) -> tuple[Path, Authority, Crossing]:
     return folder, authority, Crossing(folder / "crossing", authority)
 
 
-def _index(folder: Path, files: list[str]) -> None:
-    bundles = [{"file": name, "list_id": "vehicles", "kind": "full", "version": 9, "base_version": None, "size": 1}
-               for name in files]
+def index_naming(folder: Path, files: list[str], list_id: str, version: int) -> None:
+    """An index.json in `folder` offering a full bundle of `list_id` at `version` under each name in `files`,
+    whatever the names are."""
+    bundles = [{"file": name, "list_id": list_id, "kind": "full", "version": version, "base_version": None,
+                "size": 1} for name in files]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / INDEX_NAME).write_text(json.dumps({"format": INDEX_FORMAT, "bundles": bundles}))
-
-
-def _deeply_nested(authority: Authority, path: Path, version: int) -> None:
-    deep: object = "x"
-    for _ in range(5000):
-        deep = [deep]
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(20_000)  # only to write it: the crossing reads at the normal limit
-    try:
-        forge(authority, path, "vehicles", [*BASELINE, {**plate("V3", "DEF456"), "note": deep}], version=version,
-              state_count=3, state_hash="0" * 64)
-    finally:
-        sys.setrecursionlimit(limit)
 
 
 @attack("bundle-nested-deep", "a bundle signed by the authority whose body nests 5,000 deep, then a good one",
@@ -136,7 +124,8 @@ def bundle_nested_deep(target: Target) -> None:
     folder, authority, crossing = _scene(target, "nested")
     mirror = HostileMirror(folder / "mirror")
     try:
-        _deeply_nested(authority, mirror.root / "vehicles-v2.wlb", version=2)
+        forge_deeply_nested(authority, mirror.root / "vehicles-v2.wlb", "vehicles", [*BASELINE, plate("V3", "DEF456")],
+                            version=2)
         write_index(mirror.root)
         source = crossing.http_source(mirror)
         [first] = crossing.sync(source)
@@ -165,7 +154,7 @@ def index_names_no_file(target: Target) -> None:
     try:
         problems = []
         for version, name in enumerate(NO_FILE_NAMES, start=2):
-            _index(hostile.root, [name])
+            index_naming(hostile.root, [name], "vehicles", version=9)
             forge(authority, good.root / f"vehicles-v{version}.wlb", "vehicles",
                   [*BASELINE, plate("V9", f"GOOD{version}")], version=version)
             write_index(good.root)
@@ -188,7 +177,7 @@ def index_points_elsewhere(target: Target) -> None:
     mirror, evil = HostileMirror(folder / "mirror"), HostileMirror(folder / "evil")
     try:
         forge(authority, evil.root / "x.wlb", "vehicles", [*BASELINE, plate("V5", "EVIL1")], version=2)
-        _index(mirror.root, [f"{evil.url}x.wlb", evil.url.replace("http:", "") + "x.wlb"])
+        index_naming(mirror.root, [f"{evil.url}x.wlb", evil.url.replace("http:", "") + "x.wlb"], "vehicles", version=9)
         [report] = crossing.sync(crossing.http_source(mirror))
         if evil.requests or crossing.hash != content_hash(crossing.store):
             raise Breach(f"the crossing asked the other host for {evil.requests}; sync said {report.error}")
