@@ -367,6 +367,10 @@ class FacesConfig(StrictModel):
     # `edge faces calibrate DIR --target-fmr 0.001` on a labelled set, never tuned per test set; the
     # default is `edge faces calibrate DATA/faces/lfw` (README, Face matching; 38,406 impostor pairs, FNMR 9.3% there).
     threshold: float = Field(default=0.9305283427238464, gt=-1, lt=1)
+    # "yunet" (models/face_detector_yunet.onnx: a few ms per 720p frame, finds turned and small faces)
+    # or "hog" (dlib's HOG, the fallback: about 50 ms per 720p frame at detect_scale 0.7). Either
+    # falls back to dlib's CNN (fallback_scale) when a frame that should hold a face gives none.
+    detector: Literal["yunet", "hog"] = "yunet"
     # HOG detection runs on the frame scaled by detect_scale: it finds faces from about 80 px
     # (after scaling, halved per upsample step): 0.7 found every face of the synthetic lane (106-134 px
     # wide), 0.5 only three in four (`edge bench face-frames` measures it).

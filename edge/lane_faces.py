@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from edge.config import FacesConfig, LaneConfig
-from edge.faces.detection import FaceDetector
+from edge.faces.detectors import frame_detector
 from edge.faces.encoding import face_encoder
 from edge.faces.fusion import BestFrames, NoUsableFace, build_template, fuse
 from edge.faces.index import Gallery, build_gallery
@@ -63,7 +63,7 @@ class LaneFaces:
     def __init__(self, config: FacesConfig, gallery: SharedGallery):
         self._config = config
         self._gallery = gallery
-        self._observer = FaceObserver(config, FaceDetector.for_frames(config))
+        self._observer = FaceObserver(config, frame_detector(config))
         self._stills = still_observer(config)
         self._encoder = face_encoder(config)
         self._lock = threading.Lock()

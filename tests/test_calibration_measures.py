@@ -12,7 +12,7 @@ from edge.calibration.measures import exposure, focus_score
 from edge.calibration.shutter import px_per_m_from_characters, shutter_advice
 from edge.calibration.sizes import face_size, plate_size
 from edge.config import FacesConfig, Roi
-from edge.faces.detection import FaceDetector
+from edge.faces.detectors import frame_detector
 from edge.faces.observe import FaceObserver
 from edge.plates.pipeline import PlateReader
 from edge.synthetic import scene_for
@@ -121,7 +121,7 @@ def test_inter_eye_distance_is_measured_on_the_largest_face_and_grows_with_zoom(
     frame = scene.render("face", STOPPED)
     x, y, w, h = (round(v) for v in scene.truth_at(STOPPED).face_box)
     faces = FacesConfig()
-    observer = FaceObserver(faces, FaceDetector.for_frames(faces))
+    observer = FaceObserver(faces, frame_detector(faces))
     size = face_size(frame, observer, minimum_px=90)
     assert size is not None
     assert 0.3 * w < size.inter_eye_px < 0.6 * w  # eyes sit a little under half a face width apart

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from edge.config import FacesConfig
-from edge.faces.detection import FaceDetector
+from edge.faces.detection import DlibFaceDetector
+from edge.faces.detectors import frame_detector
 from edge.faces.encoding import face_encoder
 from edge.faces.frames_bench import lane_face_frames, overlap
 from edge.faces.fusion import build_template
@@ -13,6 +14,7 @@ from edge.faces.observe import FaceObserver
 from edge.faces.stills import still_observer, still_template
 from edge.faces.types import Box
 from edge.faces.verification import verify
+from edge.faces.yunet import YuNetFaceDetector
 from tests import faces_images as img
 
 CONFIG = FacesConfig()
@@ -21,7 +23,7 @@ CONFIG = FacesConfig()
 @pytest.fixture(scope="module")
 def observations():
     """Every face found in eight frames of the synthetic lane, with the true box of each frame."""
-    observer = FaceObserver(CONFIG, FaceDetector.for_frames(CONFIG))
+    observer = FaceObserver(CONFIG, frame_detector(CONFIG))
     return [
         (truth, observer.observe(rgb, frame_time=float(n)))
         for n, (truth, rgb) in enumerate(lane_face_frames(8, seed=1))
@@ -33,7 +35,7 @@ def test_configured_scale_finds_the_driver_in_every_frame(observations):
     for truth, faces in observations:
         assert faces, f"no face found where the scene put one at {truth}"
         assert overlap((faces[0].box.left, faces[0].box.top, faces[0].box.width, faces[0].box.height), truth) > 0.3
-        assert faces[0].detector == "hog"
+        assert faces[0].detector == "yunet"
 
 
 def test_driver_matches_the_document_portrait_after_fusion(observations):
@@ -46,20 +48,28 @@ def test_driver_matches_the_document_portrait_after_fusion(observations):
     assert not verify(live, someone_else, CONFIG.threshold, "document").match
 
 
-def test_looking_near_the_previous_face_finds_it_where_a_whole_frame_scan_cannot():
+def coarse(detector: str):
+    """A detector that cannot see the driver in a whole-frame scan."""
+    # Scaled to a fifth, the driver's face is far below HOG's 80-pixel window.
+    hog = DlibFaceDetector(0.2, 0, 0.5, 0)
+    # Scaled to a 48-pixel long side, the driver's face is 4 pixels wide.
+    return hog if detector == "hog" else YuNetFaceDetector(48, fallback=hog)
+
+
+@pytest.mark.parametrize("detector", ["hog", "yunet"])
+def test_looking_near_the_previous_face_finds_it_where_a_whole_frame_scan_cannot(detector):
     (truth, first), (truth_next, second) = lane_face_frames(2, seed=1, step_s=0.2)
-    # Scaled to a fifth, the driver's face is far below HOG's window: a whole-frame scan misses it.
-    coarse = FaceDetector(0.2, 0, 0.5, 0)
-    assert coarse.detect(second) == []
+    scanner = coarse(detector)
+    assert scanner.detect(second) == []
     hint = Box(*(round(v) for v in truth))
-    tracked = coarse.detect(second, near=hint)
+    tracked = scanner.detect(second, near=hint)
     assert tracked and overlap(as_tuple(tracked[0].box), truth_next) > 0.3
     # A hint where no face is falls back to the whole-frame scan.
-    detector = FaceDetector.for_frames(CONFIG)
+    configured = frame_detector(FacesConfig(detector=detector))
     far_away = Box(0 if hint.left > 400 else 900, 500, 100, 100)
-    rescanned = detector.detect(second, near=far_away)
+    rescanned = configured.detect(second, near=far_away)
     assert rescanned and overlap(as_tuple(rescanned[0].box), truth_next) > 0.3
-    assert detector.detect(first)
+    assert configured.detect(first)
 
 
 def as_tuple(box: Box) -> tuple[int, int, int, int]:

@@ -231,10 +231,10 @@ def _plate(args: argparse.Namespace, config: EdgeConfig) -> int:
 
 def _face(args: argparse.Namespace, config: EdgeConfig) -> int:
     from edge.calibration.sizes import face_size
-    from edge.faces.detection import FaceDetector
+    from edge.faces.detectors import frame_detector
     from edge.faces.observe import FaceObserver
 
-    observer = FaceObserver(config.faces, FaceDetector.for_frames(config.faces))
+    observer = FaceObserver(config.faces, frame_detector(config.faces))
     minimum = config.calibration.min_inter_eye_px
     sizes = {name: face_size(image, observer, minimum) for name, image in _frames(args, config)}
     for name, size in sizes.items():

@@ -50,7 +50,7 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
     faces.add_argument("--fused", type=int, metavar="N",
                        help="1:1 as the kiosk does it: N images of a person fused, against one other image of theirs")
     faces.add_argument("--config", default=str(DEFAULT_CONFIG), help="config whose [faces] settings are measured")
-    _encoder_option(faces)
+    _model_options(faces)
     faces.set_defaults(func=_bench_faces)
 
     frames = bench_sub.add_parser(
@@ -60,7 +60,7 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
     frames.add_argument("--seed", type=int, default=1)
     frames.add_argument("--step", type=float, default=0.2, help="seconds of scene time between frames")
     frames.add_argument("--config", default=str(DEFAULT_CONFIG))
-    _encoder_option(frames)
+    _model_options(frames)
     frames.set_defaults(func=_bench_frames)
 
     search = bench_sub.add_parser("search", help="1:N search latency and recall at N enrolled templates")
@@ -151,15 +151,17 @@ def _enrol(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
-def _encoder_option(parser: argparse.ArgumentParser) -> None:
+def _model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoder", choices=("onnx", "dlib"), help="the face encoder measured (default: the config's)")
+    parser.add_argument("--detector", choices=("yunet", "hog"), help="the face detector measured (default: config)")
 
 
 def _faces_config(args: argparse.Namespace) -> FacesConfig:
-    """The config's [faces], with the encoder the command line names."""
+    """The config's [faces], with the encoder and detector the command line names."""
     faces = load_for_command(args.config).faces
+    chosen = {name: getattr(args, name) for name in ("encoder", "detector") if getattr(args, name)}
     # Validated again: jitters need the dlib encoder.
-    return FacesConfig.model_validate({**faces.model_dump(), "encoder": args.encoder}) if args.encoder else faces
+    return FacesConfig.model_validate({**faces.model_dump(), **chosen}) if chosen else faces
 
 
 def _bench_faces(args: argparse.Namespace) -> int:

@@ -1,4 +1,7 @@
-"""Finding faces in a frame: dlib's HOG detector at a configured scale, the CNN as fallback.
+"""Finding faces in a frame: the `FaceDetector` interface, and dlib's detectors behind it.
+
+`DlibFaceDetector` runs dlib's HOG detector at a configured scale, the CNN as fallback. (YuNet,
+the default for frames, is in yunet.py; detectors.py picks the one config names.)
 
 HOG scans an 80x80 window, so at scale s and u upsampling steps it finds faces from about
 80 / (s * 2**u) frame pixels. Scaling the frame down is what makes a 1280x720 frame affordable
@@ -11,6 +14,7 @@ a frame that should hold a face.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -31,8 +35,18 @@ _TRACKED_MARGIN = 0.5
 @dataclass(frozen=True)
 class Detection:
     box: Box  # frame pixels
-    detector: str  # "hog" or "cnn"
+    detector: str  # "yunet", "hog" or "cnn"
     confidence: float  # the detector's own score; comparable only within one detector
+
+
+class FaceDetector(Protocol):
+    def detect(self, rgb: np.ndarray, *, expect_face: bool = False, near: Box | None = None) -> list[Detection]:
+        """Faces in an RGB frame, largest first.
+
+        `expect_face`: someone should be there, so an empty result is worth a slower, stronger look.
+        `near`: where a face was in the previous frame; a traveller moves little between frames,
+        so the detector looks there first and scans the whole frame only if nothing is found."""
+        ...
 
 
 def _scaled(rgb: np.ndarray, scale: float) -> np.ndarray:
@@ -51,6 +65,26 @@ def _box(left: float, top: float, right: float, bottom: float, scale: float, sha
     return Box(x0, y0, x1 - x0, y1 - y0)
 
 
+def near_window(shape: tuple[int, ...], box: Box) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1): the previous box with _TRACKED_MARGIN around it, inside the frame;
+    None when too little of it is left to hold a face."""
+    h, w = shape[:2]
+    dx, dy = round(_TRACKED_MARGIN * box.width), round(_TRACKED_MARGIN * box.height)
+    x0, y0 = max(0, box.left - dx), max(0, box.top - dy)
+    x1, y1 = min(w, box.left + box.width + dx), min(h, box.top + box.height + dy)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return None
+    return x0, y0, x1, y1
+
+
+def shifted(found: list[Detection], dx: int, dy: int) -> list[Detection]:
+    """Detections made in a window, in the pixels of the frame the window was cut from."""
+    return [
+        Detection(Box(d.box.left + dx, d.box.top + dy, d.box.width, d.box.height), d.detector, d.confidence)
+        for d in found
+    ]
+
+
 def check_frame(rgb: np.ndarray) -> None:
     """dlib wants 8-bit RGB (or grey); anything else is a caller's mistake worth naming."""
     if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8:
@@ -61,7 +95,7 @@ def check_frame(rgb: np.ndarray) -> None:
         raise ValueError(f"a face frame of {rgb.shape[1]}x{rgb.shape[0]} pixels is too small to hold a face")
 
 
-class FaceDetector:
+class DlibFaceDetector:
     def __init__(
         self,
         scale: float,
@@ -80,23 +114,20 @@ class FaceDetector:
         self._fallback_side = fallback_side
 
     @classmethod
-    def for_frames(cls, config: FacesConfig) -> FaceDetector:
+    def for_frames(cls, config: FacesConfig) -> DlibFaceDetector:
         """For the lane's face camera: the scale and upsampling that config chose for its face sizes."""
         return cls(config.detect_scale, config.detect_upsample, config.fallback_scale, config.fallback_upsample)
 
     @classmethod
-    def for_stills(cls) -> FaceDetector:
+    def for_stills(cls) -> DlibFaceDetector:
         """For a portrait, an enrolment photo or a benchmark image: a face may be small in the
         picture, and there is one picture rather than a stream, so HOG upsamples once (faces from
         about 40 px) and the fallback CNN sees the picture at a 512-pixel long side."""
         return cls(1.0, 1, 1.0, 0, fallback_side=STILL_FALLBACK_SIDE)
 
     def detect(self, rgb: np.ndarray, *, expect_face: bool = False, near: Box | None = None) -> list[Detection]:
-        """Faces in the frame, largest first. With `expect_face`, an empty HOG result runs the CNN.
-
-        `near`: where a face was in the previous frame. A traveller moves little between frames, so
-        HOG first looks only around there, with the face scaled to just above HOG's window; the
-        whole frame is scanned only if nothing is found there."""
+        """With `expect_face`, an empty HOG result runs the CNN. Near the previous face, HOG sees
+        the face scaled to just above its window."""
         check_frame(rgb)
         found = self._near(rgb, near) if near is not None else []
         if not found:
@@ -106,18 +137,12 @@ class FaceDetector:
         return sorted(found, key=lambda d: d.box.width * d.box.height, reverse=True)
 
     def _near(self, rgb: np.ndarray, box: Box) -> list[Detection]:
-        h, w = rgb.shape[:2]
-        dx, dy = round(_TRACKED_MARGIN * box.width), round(_TRACKED_MARGIN * box.height)
-        x0, y0 = max(0, box.left - dx), max(0, box.top - dy)
-        x1, y1 = min(w, box.left + box.width + dx), min(h, box.top + box.height + dy)
-        if x1 - x0 < 16 or y1 - y0 < 16:
+        window = near_window(rgb.shape, box)
+        if window is None:
             return []
+        x0, y0, x1, y1 = window
         scale = min(1.0, _TRACKED_FACE_PX / max(box.width, 1))
-        found = self._hog(rgb[y0:y1, x0:x1], scale)
-        return [
-            Detection(Box(d.box.left + x0, d.box.top + y0, d.box.width, d.box.height), d.detector, d.confidence)
-            for d in found
-        ]
+        return shifted(self._hog(rgb[y0:y1, x0:x1], scale), x0, y0)
 
     def _hog(self, rgb: np.ndarray, scale: float) -> list[Detection]:
         small = np.ascontiguousarray(_scaled(rgb, scale))

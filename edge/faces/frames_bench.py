@@ -15,7 +15,7 @@ import numpy as np
 
 from edge.config import FacesConfig
 from edge.faces import dlib_models
-from edge.faces.detection import FaceDetector
+from edge.faces.detectors import frame_detector
 from edge.faces.encoding import face_encoder
 from edge.faces.observe import FaceObserver
 
@@ -55,7 +55,7 @@ def _stats(values: list[float]) -> tuple[float, float]:
 
 def run(config: FacesConfig, count: int, seed: int, step_s: float) -> dict:
     """Each frame twice: scanned whole, and with the previous frame's face as the place to look first."""
-    observer = FaceObserver(config, FaceDetector.for_frames(config))
+    observer = FaceObserver(config, frame_detector(config))
     encoder = face_encoder(config)
     frames = lane_face_frames(count, seed, step_s)
     dlib_models.load_all()  # outside the timings: a service loads them once at start

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from edge.config import FacesConfig
-from edge.faces.detection import FaceDetector
+from edge.faces.detectors import still_detector
 from edge.faces.encoding import FaceEncoder
 from edge.faces.fusion import NoUsableFace
 from edge.faces.observe import FaceObserver
@@ -51,7 +51,7 @@ def fit_still(rgb: np.ndarray) -> np.ndarray:
 
 
 def still_observer(config: FacesConfig) -> FaceObserver:
-    return FaceObserver(config, FaceDetector.for_stills())
+    return FaceObserver(config, still_detector(config))
 
 
 def main_face(rgb: np.ndarray, observer: FaceObserver) -> FaceObservation:

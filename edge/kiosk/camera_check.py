@@ -15,7 +15,7 @@ import numpy as np
 from edge.calibration.measures import exposure, focus_score
 from edge.calibration.sizes import face_size, plate_size
 from edge.config import CalibrationConfig, FacesConfig, LaneConfig
-from edge.faces.detection import FaceDetector
+from edge.faces.detectors import frame_detector
 from edge.faces.observe import FaceObserver
 from edge.lane_runtime import preview_scale
 from edge.plates.pipeline import PlateReader
@@ -62,7 +62,7 @@ class CameraCheck:
 
     def _face(self, image: np.ndarray, scale: float) -> dict | None:
         if self._observer is None:
-            self._observer = FaceObserver(self._faces, FaceDetector.for_frames(self._faces))
+            self._observer = FaceObserver(self._faces, frame_detector(self._faces))
         size = face_size(image, self._observer, self._calibration.min_inter_eye_px)
         if size is None:
             return None
