@@ -2,14 +2,15 @@
 
 Frames are observed (detection + quality gates) and the best few kept; once enough good faces
 are in, they are fused into one template, verified against the document portrait (when the
-reader sent one) and searched in the watchlist's enrolled faces. The gallery is shared by every
-lane and rebuilt when the watchlist's face generation moves on.
+reader sent one) and searched in the watchlist's enrolled faces (one gallery for every lane,
+edge/faces/watchlist_gallery.py).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -18,13 +19,12 @@ from edge.config import FacesConfig, LaneConfig
 from edge.faces.detectors import frame_detector
 from edge.faces.encoding import face_encoder
 from edge.faces.fusion import BestFrames, NoUsableFace, build_template, fuse
-from edge.faces.index import Gallery, build_gallery
 from edge.faces.observe import FaceObserver
 from edge.faces.stills import ImageError, decode_rgb, main_face, still_observer
 from edge.faces.types import Box, FaceObservation, FaceTemplate, SearchCandidate, VerificationResult
 from edge.faces.verification import verify
+from edge.faces.watchlist_gallery import WatchlistGallery
 from edge.watchlist.runtime import WatchlistRuntime
-from edge.watchlist.templates import load_faces
 
 log = logging.getLogger(__name__)
 
@@ -34,33 +34,10 @@ _FIRST_RESULT_AFTER = 3
 _FALLBACK_EVERY = 10
 
 
-class SharedGallery:
-    """The watchlist's enrolled faces as one searchable gallery, rebuilt when they change."""
-
-    def __init__(self, config: FacesConfig, watchlist: WatchlistRuntime | None):
-        self._config = config
-        self._watchlist = watchlist
-        self._lock = threading.Lock()
-        self._gallery: Gallery | None = None
-
-    def current(self) -> Gallery | None:
-        if self._watchlist is None:
-            return None
-        generation = self._watchlist.store.face_generation()
-        with self._lock:
-            if self._gallery is None or self._gallery.generation != generation:
-                faces = load_faces(self._watchlist.store)
-                rows = ((f"{list_id}/{template}", f"{list_id}/{person}", vector)
-                        for (list_id, person, template), vector in zip(faces.keys, faces.vectors, strict=True))
-                self._gallery = build_gallery(rows, faces.generation, kind=self._config.index,
-                                              exact_max=self._config.exact_max)
-            return self._gallery
-
-
 class LaneFaces:
     """One lane's traveller: reset per crossing."""
 
-    def __init__(self, config: FacesConfig, gallery: SharedGallery):
+    def __init__(self, config: FacesConfig, gallery: WatchlistGallery | None):
         self._config = config
         self._gallery = gallery
         self._observer = FaceObserver(config, frame_detector(config))
@@ -120,7 +97,7 @@ class LaneFaces:
                 return False
             self._fused_count = len(kept)
             self._live = build_template(kept, self._encoder, self._config.best_frames)
-            gallery = self._gallery.current()
+            gallery = self._gallery.current() if self._gallery is not None else None
             self._candidates = tuple(
                 gallery.search(self._live.vector, self._config.top_k, self._config.threshold) if gallery else ()
             )
@@ -143,11 +120,15 @@ class LaneFaces:
 
 
 class LaneFacesFactory:
-    """Builds each lane's face steps around one shared gallery."""
+    """Builds each lane's face steps around one shared gallery (saved under `gallery_folder`)."""
 
-    def __init__(self, config: FacesConfig, watchlist: WatchlistRuntime | None):
+    def __init__(self, config: FacesConfig, watchlist: WatchlistRuntime | None, gallery_folder: Path | None = None):
         self._config = config
-        self._gallery = SharedGallery(config, watchlist)
+        self._gallery = WatchlistGallery(config, watchlist.store, gallery_folder) if watchlist is not None else None
 
     def __call__(self, _lane: LaneConfig) -> LaneFaces:
         return LaneFaces(self._config, self._gallery)
+
+    def close(self) -> None:
+        if self._gallery is not None:
+            self._gallery.close()

@@ -81,7 +81,7 @@ class Checkpoint:
         self.chain_check = StartupChainCheck(self.audit.path, on_result=lambda _: self._publish_status())
         self.recorder = Recorder(self.audit, self.outbox, marker=outbox_marker(state), storage=self.storage)
         self.watchlist = WatchlistRuntime(config.watchlist, state, on_report=self.recorder.sync)
-        self.faces = LaneFacesFactory(config.faces, self.watchlist)
+        self.faces = LaneFacesFactory(config.faces, self.watchlist, state / "faces" / "gallery")
         context = LaneContext(
             recorder=self.recorder,
             lookup=self.watchlist.lookup,
@@ -130,6 +130,7 @@ class Checkpoint:
         for lane in self.lanes.values():
             lane.stop()
         self.storage.stop()
+        self.faces.close()
         self.watchlist.stop()
         if self.publisher is not None:
             self.publisher.stop()

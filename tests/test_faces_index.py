@@ -1,4 +1,5 @@
-"""1:N search: ordering, exact against HNSW, building from any iterable, and refusing bad templates."""
+"""1:N search: ordering, exact against HNSW, building from any iterable, refusing bad templates,
+taking changes in place, and saving."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import pytest
 from edge.config import FacesConfig
 from edge.faces.encoding import face_encoder, unit
 from edge.faces.enrolled_store import EnrolledStore
+from edge.faces.gallery import build_gallery
 from edge.faces.gallery_file import load_gallery, save_gallery
-from edge.faces.index import build_gallery, index_kind
+from edge.faces.index import index_kind
 from edge.faces.stills import still_observer, still_template
 from edge.faces.types import FaceTemplate
 from tests import faces_images as img
@@ -91,19 +93,55 @@ def test_real_faces_in_the_enrolled_store_are_searched_in_order(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["exact", "hnsw"])
-def test_saved_gallery_loads_at_its_generation_and_answers_the_same(tmp_path, kind):
+def test_saved_gallery_loads_with_its_generation_and_answers_the_same(tmp_path, kind):
     rows = random_rows(500, seed=8)
     gallery = build_gallery(rows, generation=3, kind=kind)
     folder = tmp_path / "gallery"
     save_gallery(gallery, folder)
     save_gallery(gallery, folder)  # replacing a saved gallery works too
-    assert load_gallery(folder, generation=4) is None  # stale: the store has moved on
-    assert load_gallery(tmp_path / "nothing", generation=3) is None
-    loaded = load_gallery(folder, generation=3)
-    assert loaded is not None and loaded.kind == kind and loaded.size == 500
+    assert load_gallery(tmp_path / "nothing") is None
+    loaded = load_gallery(folder)
+    assert loaded is not None and loaded.kind == kind and loaded.size == 500 and loaded.generation == 3
     probe = rows[123][2]
     assert loaded.search(probe, 3, 0.5) == gallery.search(probe, 3, 0.5)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gallery"]  # no staging left behind
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_an_update_adds_removes_and_reenrols_in_place(tmp_path, kind):
+    rows = random_rows(400, seed=10)
+    gallery = build_gallery(rows, generation=1, kind=kind)
+    fresh = random_rows(450, seed=11)[400:]  # 50 templates of people not enrolled before
+    reenrolled = ("t70", "person35", fresh[0][2])  # t70 again, with another photo's vector
+    newcomers = [(f"new{i}", f"newperson{i}", vector) for i, (_, _, vector) in enumerate(fresh[1:])]
+    kept = [row for row in rows[20:] if row[0] != "t70"]
+    change = gallery.update([*kept, reenrolled, *newcomers], generation=2)
+    # t0-t19 removed and t70 replaced; 49 newcomers and t70's new vector added.
+    assert (change.generation, change.removed, change.added) == (2, 21, 50)
+    assert gallery.generation == 2 and gallery.size == len(kept) + 50
+    for template_id, _, vector in [rows[5], rows[70]]:
+        assert gallery.search(vector, 1, 0.5)[0].template_id != template_id  # removed, or changed
+    assert gallery.search(reenrolled[2], 1, 0.5)[0].template_id == "t70"
+    assert gallery.search(newcomers[10][2], 1, 0.5)[0].template_id == "new10"
+    assert gallery.search(rows[300][2], 1, 0.5)[0].template_id == "t300"  # untouched
+    assert gallery.next_label == 450  # labels of removed templates are not reused
+    unchanged = gallery.update([*kept, reenrolled, *newcomers], generation=3)
+    assert (unchanged.added, unchanged.removed) == (0, 0)
+    # What was changed in place saves and loads like what was built.
+    save_gallery(gallery, tmp_path / "gallery")
+    loaded = load_gallery(tmp_path / "gallery")
+    assert loaded is not None and loaded.size == gallery.size and loaded.next_label == 450
+    assert loaded.search(newcomers[3][2], 3, 0.5) == gallery.search(newcomers[3][2], 3, 0.5)
+
+
+def test_an_hnsw_update_grows_past_the_capacity_it_was_built_with():
+    gallery = build_gallery(random_rows(100, seed=12), generation=1, kind="hnsw")
+    more = [(f"more{i}", "p", vector) for i, (_, _, vector) in enumerate(random_rows(400, seed=13))]
+    change = gallery.update([*random_rows(100, seed=12), *more], generation=2)
+    assert change.added == 400 and gallery.size == 500
+    assert gallery.search(more[399][2], 1, 0.5)[0].template_id == "more399"
+    emptied = gallery.update([], generation=3)
+    assert emptied.removed == 500 and gallery.size == 0 and gallery.search(more[0][2], 5, 0.5) == []
 
 
 def test_damaged_gallery_is_named(tmp_path):
@@ -111,6 +149,6 @@ def test_damaged_gallery_is_named(tmp_path):
     save_gallery(build_gallery(random_rows(10, seed=9), generation=1, kind="exact"), folder)
     (folder / "ids.tsv").write_text("only-one-line\n")
     with pytest.raises(ValueError, match=r"ids\.tsv"):
-        load_gallery(folder, generation=1)
+        load_gallery(folder)
     with pytest.raises(ValueError, match="tab or newline"):
         save_gallery(build_gallery([("a\tb", "p", random_rows(1, seed=1)[0][2])], 1), tmp_path / "g2")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from edge.config import FacesConfig
-from edge.faces.detection import DlibFaceDetector
+from edge.faces.detection import DlibFaceDetector, as_tuple, overlap
 from edge.faces.detectors import frame_detector
 from edge.faces.encoding import face_encoder
-from edge.faces.frames_bench import lane_face_frames, overlap
+from edge.faces.frames_bench import lane_face_frames
 from edge.faces.fusion import build_template
 from edge.faces.observe import FaceObserver
 from edge.faces.stills import still_observer, still_template
@@ -34,7 +34,7 @@ def test_configured_scale_finds_the_driver_in_every_frame(observations):
     assert len(observations) == 8
     for truth, faces in observations:
         assert faces, f"no face found where the scene put one at {truth}"
-        assert overlap((faces[0].box.left, faces[0].box.top, faces[0].box.width, faces[0].box.height), truth) > 0.3
+        assert overlap(as_tuple(faces[0].box), truth) > 0.3
         assert faces[0].detector == "yunet"
 
 
@@ -53,7 +53,7 @@ def coarse(detector: str):
     # Scaled to a fifth, the driver's face is far below HOG's 80-pixel window.
     hog = DlibFaceDetector(0.2, 0, 0.5, 0)
     # Scaled to a 48-pixel long side, the driver's face is 4 pixels wide.
-    return hog if detector == "hog" else YuNetFaceDetector(48, fallback=hog)
+    return hog if detector == "hog" else YuNetFaceDetector(48, dlib=hog)
 
 
 @pytest.mark.parametrize("detector", ["hog", "yunet"])
@@ -71,6 +71,3 @@ def test_looking_near_the_previous_face_finds_it_where_a_whole_frame_scan_cannot
     assert rescanned and overlap(as_tuple(rescanned[0].box), truth_next) > 0.3
     assert configured.detect(first)
 
-
-def as_tuple(box: Box) -> tuple[int, int, int, int]:
-    return (box.left, box.top, box.width, box.height)

@@ -10,7 +10,7 @@ from edge.watchlist import normalize
 from edge.watchlist.apply import apply_bundle
 from edge.watchlist.lookup import Lookup, Match
 from edge.watchlist.records import Action
-from edge.watchlist.templates import iter_faces, load_faces
+from edge.watchlist.templates import enrolled_faces, iter_faces
 from tests.test_watchlist_support import DAY, delete, document, person, plate
 
 NOW = time.time()
@@ -141,10 +141,10 @@ def test_face_templates_for_the_index_and_the_generation_that_tells_it_to_rebuil
     ]
     assert np.allclose(faces[0].vector, np.asarray(FACE_A, dtype=np.float32))
     assert faces[0].vector.dtype == np.float32 and faces[0].vector.shape == (128,)
-    loaded = load_faces(store)
-    assert loaded.generation == generation
-    assert loaded.keys == (("persons", "P1", "a"), ("persons", "P1", "b"))
-    assert loaded.vectors.shape == (2, 128) and np.allclose(loaded.vectors[1], np.asarray(FACE_B, np.float32))
+    with enrolled_faces(store) as (read_generation, count, rows):
+        assert (read_generation, count) == (generation, 2)
+        keys = [(f.list_id, f.person_id, f.template_id) for f in rows]
+    assert keys == [("persons", "P1", "a"), ("persons", "P1", "b")]
 
     # A list without faces changing does not move the generation; a person's template changing does.
     _load(store, authority, "vehicles", [plate("V1", "ABC123")])

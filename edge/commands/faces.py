@@ -73,6 +73,9 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
         default="faces",
         help="synthetic templates shaped like real face descriptors, or uniform in 128-d (the hard case)",
     )
+    search.add_argument("--ef", default="", help="HNSW search breadths to measure besides the shipped one: 400,1200")
+    search.add_argument("--delta", type=int, default=1000,
+                        help="templates removed and added after the reload, as a watchlist bundle would")
     search.add_argument("--config", default=str(DEFAULT_CONFIG))
     search.set_defaults(func=_bench_search)
 
@@ -195,9 +198,14 @@ def _bench_search(args: argparse.Namespace) -> int:
     from edge.faces.search_bench import run
 
     config = load_for_command(args.config)
-    if args.size < 1 or args.queries < 1:
-        print("--size and --queries must be at least 1")
+    try:
+        breadths = tuple(int(ef) for ef in args.ef.split(",") if ef.strip())
+    except ValueError:
+        breadths = (0,)
+    if args.size < 1 or args.queries < 1 or args.delta < 0 or any(ef < 1 for ef in breadths):
+        print("--size and --queries must be at least 1, --delta at least 0, --ef whole numbers from 1")
         return 2
     kind = args.kind or config.faces.index
-    print(json.dumps(run(args.size, args.queries, kind, config.faces.exact_max, config.faces.top_k, args.templates)))
+    print(json.dumps(run(args.size, args.queries, kind, config.faces.exact_max, config.faces.top_k, args.templates,
+                         delta=args.delta, breadths=breadths)))
     return 0

@@ -65,6 +65,18 @@ def _box(left: float, top: float, right: float, bottom: float, scale: float, sha
     return Box(x0, y0, x1 - x0, y1 - y0)
 
 
+def overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def as_tuple(box: Box) -> tuple[int, int, int, int]:
+    return box.left, box.top, box.width, box.height
+
+
 def near_window(shape: tuple[int, ...], box: Box) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1): the previous box with _TRACKED_MARGIN around it, inside the frame;
     None when too little of it is left to hold a face."""
@@ -129,14 +141,15 @@ class DlibFaceDetector:
         """With `expect_face`, an empty HOG result runs the CNN. Near the previous face, HOG sees
         the face scaled to just above its window."""
         check_frame(rgb)
-        found = self._near(rgb, near) if near is not None else []
+        found = self.near(rgb, near) if near is not None else []
         if not found:
             found = self._hog(rgb, self._scale)
         if not found and expect_face:
             found = self._cnn(rgb)
         return sorted(found, key=lambda d: d.box.width * d.box.height, reverse=True)
 
-    def _near(self, rgb: np.ndarray, box: Box) -> list[Detection]:
+    def near(self, rgb: np.ndarray, box: Box) -> list[Detection]:
+        """HOG's faces in the window around `box` (see near_window), the face scaled to just above HOG's window."""
         window = near_window(rgb.shape, box)
         if window is None:
             return []

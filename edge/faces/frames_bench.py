@@ -15,17 +15,10 @@ import numpy as np
 
 from edge.config import FacesConfig
 from edge.faces import dlib_models
+from edge.faces.detection import as_tuple, overlap
 from edge.faces.detectors import frame_detector
 from edge.faces.encoding import face_encoder
 from edge.faces.observe import FaceObserver
-
-
-def overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def lane_face_frames(count: int, seed: int, step_s: float = 1.3) -> list[tuple[tuple[float, ...], np.ndarray]]:
@@ -44,7 +37,7 @@ def lane_face_frames(count: int, seed: int, step_s: float = 1.3) -> list[tuple[t
 
 
 def _matching(faces: list, truth: tuple[float, ...]):
-    return next((f for f in faces if overlap((f.box.left, f.box.top, f.box.width, f.box.height), truth) > 0.3), None)
+    return next((f for f in faces if overlap(as_tuple(f.box), truth) > 0.3), None)
 
 
 def _stats(values: list[float]) -> tuple[float, float]:

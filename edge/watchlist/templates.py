@@ -1,8 +1,8 @@
 """Enrolled face templates for the 1:N face index (built by edge.faces, not here).
 
-The index reads every template once, remembers the face generation it read them at, and
-rebuilds when `WatchlistStore.face_generation()` moves on. A match comes back to the watchlist
-through `Lookup.face_owner(list_id, person_id)`.
+The index reads every template, remembers the face generation it read them at, and reads them
+again when `WatchlistStore.face_generation()` moves on, to take in what changed. A match comes
+back to the watchlist through `Lookup.face_owner(list_id, person_id)`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.watchlist import tables
-from edge.watchlist.records import FACE_DIMENSIONS
 from edge.watchlist.store import WatchlistStore, read_counter
 
 
@@ -27,20 +26,14 @@ class EnrolledFace:
     vector: np.ndarray  # float32, shape (128,)
 
 
-@dataclass(frozen=True, slots=True)
-class FaceSet:
-    """Every enrolled template at one face generation, as arrays an index can be built from."""
-
-    generation: int
-    keys: tuple[tuple[str, str, str], ...]  # (list_id, person_id, template_id) per row of `vectors`
-    qualities: np.ndarray  # float32, shape (n,)
-    vectors: np.ndarray  # float32, shape (n, 128)
-
-
 @contextmanager
-def _face_rows(store: WatchlistStore) -> Iterator[tuple[int, Iterator[tuple[str, tuple]]]]:
-    """The face generation and (list_id, row) of every template, read in one snapshot."""
+def _face_rows(store: WatchlistStore) -> Iterator[tuple[int, int, Iterator[tuple[str, tuple]]]]:
+    """The face generation, the number of templates and (list_id, row) of each, read in one snapshot."""
     with store.snapshot() as (conn, lists):
+        count = sum(
+            conn.execute(f"SELECT COUNT(*) FROM {tables.faces_table(state.gen)}").fetchone()[0]
+            for state in lists.values()
+        )
 
         def rows() -> Iterator[tuple[str, tuple]]:
             for state in lists.values():
@@ -49,23 +42,21 @@ def _face_rows(store: WatchlistStore) -> Iterator[tuple[int, Iterator[tuple[str,
                 for row in conn.execute(query):
                     yield state.list_id, row
 
-        yield read_counter(conn, "face_generation"), rows()
+        yield read_counter(conn, "face_generation"), count, rows()
+
+
+@contextmanager
+def enrolled_faces(store: WatchlistStore) -> Iterator[tuple[int, int, Iterator[EnrolledFace]]]:
+    """(face generation, number of templates, the templates one at a time), all of one snapshot.
+    The store's connection stays taken until the block ends: give it a connection of its own."""
+    with _face_rows(store) as (generation, count, rows):
+        yield generation, count, (
+            EnrolledFace(list_id, person_id, template_id, quality, np.frombuffer(vector, dtype="<f4").copy())
+            for list_id, (person_id, template_id, quality, vector) in rows
+        )
 
 
 def iter_faces(store: WatchlistStore) -> Iterator[EnrolledFace]:
     """Every enrolled template, one at a time. The store stays locked until the iteration ends."""
-    with _face_rows(store) as (_, rows):
-        for list_id, (person_id, template_id, quality, vector) in rows:
-            yield EnrolledFace(list_id, person_id, template_id, quality, np.frombuffer(vector, dtype="<f4").copy())
-
-
-def load_faces(store: WatchlistStore) -> FaceSet:
-    """Every enrolled template in one matrix, with the generation it belongs to."""
-    keys, qualities, blobs = [], [], []
-    with _face_rows(store) as (generation, rows):
-        for list_id, (person_id, template_id, quality, vector) in rows:
-            keys.append((list_id, person_id, template_id))
-            qualities.append(quality)
-            blobs.append(vector)
-    vectors = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), FACE_DIMENSIONS).astype(np.float32)
-    return FaceSet(generation, tuple(keys), np.asarray(qualities, dtype=np.float32), vectors)
+    with enrolled_faces(store) as (_, _, faces):
+        yield from faces
