@@ -275,7 +275,7 @@ class PlatesConfig(StrictModel):
 
 
 class LanePolicyConfig(StrictModel):
-    """What the lane's evidence must show for a crossing to be CLEAR (see edge/policy.py)."""
+    """What the lane's evidence must show for a crossing to be CLEAR (see edge/lane/policy.py)."""
 
     require_plate: bool = True  # vehicle lanes; a pedestrian lane sets false
     require_document: bool = True

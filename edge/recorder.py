@@ -38,7 +38,7 @@ from edge.audit import (
     AuditRecord,
 )
 from edge.audit.backwards import records_backwards
-from edge.crossing import Decision, OfficerAction
+from edge.lane.crossing import Decision, OfficerAction
 from edge.outbox.queue import Outbox
 from edge.storage import StorageMonitor
 from edge.watchlist.sync import SyncReport

@@ -27,7 +27,7 @@ from edge.audit import (
     AuditRecord,
 )
 from edge.audit.backwards import records_backwards
-from edge.crossing import Decision, OfficerAction
+from edge.lane.crossing import Decision, OfficerAction
 
 START_EVENT = "start"  # payload "event" of the config_change record the service writes at each start
 CLOSED_AT_RESTART = "closed at restart"  # how the closing note of a crossing acted on before a crash begins

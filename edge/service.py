@@ -22,13 +22,13 @@ from edge.audit import CONFIG_CHANGE, AuditError, AuditLog
 from edge.audit.startup_check import ChainState, StartupChainCheck
 from edge.capture import CameraState
 from edge.config import EdgeConfig
-from edge.crossing import ActionRefused, ActionResult, OfficerAction
 from edge.history import CrossingHistory, PastCrossing
 from edge.kiosk.app import create_app
 from edge.kiosk.auth.web import create_auth
 from edge.kiosk.camera_check import CameraCheck
-from edge.lane_faces import LaneFacesFactory
-from edge.lane_runtime import LaneContext, LaneRuntime, LaneView, Preview
+from edge.lane.crossing import ActionRefused, ActionResult, OfficerAction
+from edge.lane.faces import LaneFacesFactory
+from edge.lane.runtime import LaneContext, LaneRuntime, LaneView, Preview
 from edge.metrics import Family, render
 from edge.outbox.metrics import outbox_families
 from edge.outbox.publisher import OutboxPublisher

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from edge.audit import AuditLog
 from edge.config import LaneConfig
-from edge.lane import LaneState, VehicleArrived, VehicleLeft
-from edge.lane_runtime import LaneContext, LaneRuntime
+from edge.lane.machine import LaneState, VehicleArrived, VehicleLeft
+from edge.lane.runtime import LaneContext, LaneRuntime
 from edge.plates.pipeline import PlateReader
 from edge.pubsub import Broadcaster
 from edge.recorder import Recorder

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from edge.config import LaneCameras, LaneConfig, PlatesConfig
-from edge.crossing import ActionKind, ActionRefused, Crossing, OfficerAction
-from edge.policy import Outcome
+from edge.lane.crossing import ActionKind, ActionRefused, Crossing, OfficerAction
+from edge.lane.policy import Outcome
 from edge.watchlist.records import Action
 from tests.test_policy import face, hit, passport, plate
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from edge.config import LaneTimeouts
-from edge.lane import (
+from edge.lane.machine import (
     BarrierOpened,
     EvidenceComplete,
     LaneState,

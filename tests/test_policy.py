@@ -9,9 +9,9 @@ import pytest
 
 from edge.config import LanePolicyConfig, PlatesConfig
 from edge.faces.types import SearchCandidate, VerificationResult
+from edge.lane.policy import Evidence, Outcome, decide
 from edge.plates.certainty import SureRule
 from edge.plates.reads import PlateRead
-from edge.policy import Evidence, Outcome, decide
 from edge.watchlist.lookup import Match, WatchlistHit
 from edge.watchlist.records import Action, PlateRecord
 from edge.watchlist.staleness import Staleness, StalePolicy

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from edge.config import PresenceConfig, Roi
-from edge.lane import VehicleArrived, VehicleLeft, VehicleStopped
-from edge.presence import PresenceDetector
+from edge.lane.machine import VehicleArrived, VehicleLeft, VehicleStopped
+from edge.lane.presence import PresenceDetector
 
 H, W = 360, 640
 

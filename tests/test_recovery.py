@@ -23,10 +23,10 @@ from edge.audit import (
     OFFICER_ACTION,
     AuditLog,
 )
-from edge.crossing import ActionKind, Decision, OfficerAction
-from edge.lane_runtime import RESTORED_NOTE
+from edge.lane.crossing import ActionKind, Decision, OfficerAction
+from edge.lane.policy import Outcome, Reason
+from edge.lane.runtime import RESTORED_NOTE
 from edge.outbox.queue import Outbox
-from edge.policy import Outcome, Reason
 from edge.recorder import missing_from_outbox
 from edge.recovery import START_EVENT, open_crossings
 from tests.kiosk_browser import audit_records

@@ -13,9 +13,9 @@ from typing import Annotated, Literal, Protocol
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.crossing import ActionRefused
 from edge.kiosk.auth.model import Role, User
 from edge.kiosk.auth.web import Auth
+from edge.lane.crossing import ActionRefused
 
 
 class RoiRequest(BaseModel):

@@ -5,7 +5,7 @@ A read is *sure* only when both hold:
 - its text fits a format of one of the lane's regions: one of the region's patterns, or, in a
   region with personalised plates (`free`), any of its letters and digits within its lengths.
 
-Anything else is a read the officer must check by eye (edge/policy.py). The threshold comes from
+Anything else is a read the officer must check by eye (edge/lane/policy.py). The threshold comes from
 `calibrate`: on a labelled set, the lowest confidence at which the reads at or above it are exact
 at the target precision, so that "sure" means what it says on data like the lane's.
 """

@@ -19,8 +19,8 @@ from datetime import date
 from enum import StrEnum
 
 from edge.config import LaneConfig
+from edge.lane.policy import Evidence, Outcome, Reason, decide
 from edge.plates.certainty import SureRule
-from edge.policy import Evidence, Outcome, Reason, decide
 
 
 class ActionKind(StrEnum):

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from edge.config import PresenceConfig, Roi
-from edge.lane import LaneEvent, VehicleArrived, VehicleLeft, VehicleStopped
+from edge.lane.machine import LaneEvent, VehicleArrived, VehicleLeft, VehicleStopped
 
 _WIDTH = 160  # pixels across; presence needs shapes, not detail, and this keeps it well under 1 ms
 # A pixel has changed when its brightness (in standard deviations of the frame) or its edge strength

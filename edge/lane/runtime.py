@@ -24,11 +24,12 @@ import numpy as np
 
 from edge.capture import CameraReader, CameraStatus
 from edge.config import LaneConfig
-from edge.crossing import ActionRefused, ActionResult, Crossing, Decision, OfficerAction
 from edge.faces.types import FaceObservation, SearchCandidate, VerificationResult
 from edge.history import CrossingHistory, PastCrossing
 from edge.image_files import ImageFileError, decode_image
-from edge.lane import (
+from edge.lane.crossing import ActionRefused, ActionResult, Crossing, Decision, OfficerAction
+from edge.lane.devices import DeviceCallbacks, LaneDevices
+from edge.lane.machine import (
     BarrierOpened,
     EvidenceComplete,
     LaneEvent,
@@ -38,11 +39,10 @@ from edge.lane import (
     VehicleArrived,
     VehicleLeft,
 )
-from edge.lane_devices import DeviceCallbacks, LaneDevices
+from edge.lane.presence import PresenceDetector
 from edge.plates.pipeline import PlateReader
 from edge.plates.reads import PlateRead
 from edge.plates.voting import PlateVoter, VotingPolicy, vote
-from edge.presence import PresenceDetector
 from edge.pubsub import Broadcaster
 from edge.recorder import NotRecorded, Recorder
 from edge.recovery import CLOSED_AT_RESTART, OpenCrossing
@@ -65,7 +65,7 @@ RESTORED_NOTE = ("restored after a restart: its live evidence is gone; check tha
 
 
 class TravellerFaces(Protocol):
-    """The face steps of one lane (edge/lane_faces.py): frames in, 1:1 and 1:N results out."""
+    """The face steps of one lane (edge/lane/faces.py): frames in, 1:1 and 1:N results out."""
 
     def reset(self) -> None: ...
     def offer(self, image: np.ndarray, at: float) -> bool: ...  # True when the results changed
@@ -583,7 +583,7 @@ class LaneRuntime:
     # -- camera workers ---------------------------------------------------------------------
 
     def _reading(self) -> bool:
-        # A restored crossing's decision cannot change (edge/crossing.py): reading for it is wasted work.
+        # A restored crossing's decision cannot change (edge/lane/crossing.py): reading for it is wasted work.
         crossing = self._crossing
         return self._machine.snapshot.state in _READING_STATES and (crossing is None or crossing.restored is None)
 
