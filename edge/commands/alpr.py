@@ -25,6 +25,7 @@ from edge.plates.dataset import DatasetError, LabelledCrop, LabelledFrame, is_cr
 from edge.plates.formats import BUILTIN_REGIONS
 from edge.plates.pipeline import PlateReader, ReaderSettings
 from edge.plates.reads import FrameRead, Quad
+from edge.proc import rss_mb
 
 _CALIBRATE = Path("calibrate")
 EXIT_BAD_INPUT = 2
@@ -137,12 +138,6 @@ def _read_images(args: argparse.Namespace) -> int:
     return status
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm", encoding="ascii") as stream:
-        pages = int(stream.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def _crop_region(region: str, default: str) -> str:
     """A crop's label region as a format code; the bench's region otherwise.
 
@@ -218,7 +213,7 @@ def _sure_rule(regions: list[str], threshold: float) -> SureRule:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    rss_before = _rss_mb()
+    rss_before = rss_mb(os.getpid())
     regions = list(args.regions or ["any"])
     try:
         reader = _reader(args)
@@ -251,7 +246,7 @@ def _bench(args: argparse.Namespace) -> int:
         "detector": args.detector,
         "recogniser": args.recogniser,
         "decoder": args.decoder,
-        "rss_added_mb": round(_rss_mb() - rss_before, 1),
+        "rss_added_mb": round(rss_mb(os.getpid()) - rss_before, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     if not crops:

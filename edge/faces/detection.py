@@ -56,13 +56,18 @@ def _scaled(rgb: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=interpolation)
 
 
-def _box(left: float, top: float, right: float, bottom: float, scale: float, shape: tuple[int, ...]) -> Box:
+def frame_box(left: float, top: float, right: float, bottom: float, scale: float, shape: tuple[int, ...]) -> Box:
+    """A box found in the frame scaled by `scale`, in the frame's own pixels, inside the frame."""
     h, w = shape[:2]
     x0 = int(np.clip(round(left / scale), 0, w - 1))
     y0 = int(np.clip(round(top / scale), 0, h - 1))
     x1 = int(np.clip(round(right / scale), x0 + 1, w))
     y1 = int(np.clip(round(bottom / scale), y0 + 1, h))
     return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def area(detection: Detection) -> int:
+    return detection.box.width * detection.box.height
 
 
 def overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -146,7 +151,7 @@ class DlibFaceDetector:
             found = self._hog(rgb, self._scale)
         if not found and expect_face:
             found = self._cnn(rgb)
-        return sorted(found, key=lambda d: d.box.width * d.box.height, reverse=True)
+        return sorted(found, key=area, reverse=True)
 
     def near(self, rgb: np.ndarray, box: Box) -> list[Detection]:
         """HOG's faces in the window around `box` (see near_window), the face scaled to just above HOG's window."""
@@ -161,7 +166,7 @@ class DlibFaceDetector:
         small = np.ascontiguousarray(_scaled(rgb, scale))
         rects, scores, _ = dlib_models.hog_detector().run(small, self._upsample, 0.0)
         return [
-            Detection(_box(r.left(), r.top(), r.right(), r.bottom(), scale, rgb.shape), "hog", float(s))
+            Detection(frame_box(r.left(), r.top(), r.right(), r.bottom(), scale, rgb.shape), "hog", float(s))
             for r, s in zip(rects, scores, strict=True)
         ]
 
@@ -172,7 +177,7 @@ class DlibFaceDetector:
             found = dlib_models.cnn_detector()(small, self._fallback_upsample)
         return [
             Detection(
-                _box(d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), scale, rgb.shape),
+                frame_box(d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), scale, rgb.shape),
                 "cnn",
                 float(d.confidence),
             )

@@ -31,11 +31,6 @@ HNSW_EF_SEARCH = 800
 
 
 class VectorIndex(Protocol):
-    @property
-    def count(self) -> int:
-        """Vectors held (removed ones not counted)."""
-        ...
-
     def search(self, probe: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(labels, scores) of the k most similar vectors, best first."""
         ...
@@ -56,14 +51,6 @@ class ExactIndex:
     def __init__(self, vectors: np.ndarray, labels: np.ndarray):
         self._vectors = vectors
         self._labels = labels
-
-    @classmethod
-    def empty(cls) -> ExactIndex:
-        return cls(np.zeros((0, DIMENSIONS), np.float32), np.zeros(0, np.int64))
-
-    @property
-    def count(self) -> int:
-        return len(self._labels)
 
     def search(self, probe: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         scores = self._vectors @ probe
@@ -118,6 +105,7 @@ class HnswIndex:
 
     @property
     def count(self) -> int:
+        """Vectors held (removed ones not counted)."""
         return self._index.get_current_count() - self._deleted
 
     def set_search_breadth(self, ef: int) -> None:

@@ -23,6 +23,7 @@ every row, as a watchlist bundle does it in the service.
 
 from __future__ import annotations
 
+import os
 import resource
 import shutil
 import tempfile
@@ -37,6 +38,7 @@ from edge.faces.encoding import DIMENSIONS, unit
 from edge.faces.gallery import Gallery, Row, build_gallery
 from edge.faces.gallery_file import load_gallery, save_gallery
 from edge.faces.index import HNSW_EF_SEARCH, HnswIndex
+from edge.proc import rss_mb
 
 _BLOCK = 65_536  # templates made (and scanned by the exact reference) at a time
 # Face-like templates (see the module docstring).
@@ -125,11 +127,6 @@ class Templates:
         return best_row
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
-
-
 def _searched(gallery: Gallery, probes: np.ndarray, top_k: int) -> tuple[list[float], np.ndarray]:
     latencies, answers = [], []
     for probe in probes:
@@ -147,11 +144,11 @@ def run(size: int, queries: int, kind: str, exact_max: int, top_k: int, template
     probes = made.probes(queries)
     exact = made.exact_top1(probes)
 
-    rss_before = _rss_mb()
+    rss_before = rss_mb(os.getpid())
     started = time.perf_counter()
     gallery = build_gallery(made.rows(), generation=1, kind=kind, exact_max=exact_max, expected=size)
     build_s = time.perf_counter() - started
-    gallery_mb = _rss_mb() - rss_before
+    gallery_mb = rss_mb(os.getpid()) - rss_before
     by_breadth = []
     if isinstance(gallery.index, HnswIndex):
         for ef in breadths:

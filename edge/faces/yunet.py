@@ -21,7 +21,17 @@ import threading
 import cv2
 import numpy as np
 
-from edge.faces.detection import Detection, DlibFaceDetector, as_tuple, check_frame, near_window, overlap, shifted
+from edge.faces.detection import (
+    Detection,
+    DlibFaceDetector,
+    area,
+    as_tuple,
+    check_frame,
+    frame_box,
+    near_window,
+    overlap,
+    shifted,
+)
 from edge.faces.types import Box
 from edge.model_files import MANIFEST, manifest_entry, verified_bytes
 
@@ -40,19 +50,9 @@ _DLIB_SHIFT_Y = 0.04
 
 
 def _dlib_style_box(x: float, y: float, w: float, h: float, scale: float, shape: tuple[int, ...]) -> Box:
-    side = _DLIB_SIDE * w / scale
-    cx = (x + w / 2) / scale
-    cy = (y + h / 2 + _DLIB_SHIFT_Y * h) / scale
-    height, width = shape[:2]
-    x0 = int(np.clip(round(cx - side / 2), 0, width - 1))
-    y0 = int(np.clip(round(cy - side / 2), 0, height - 1))
-    x1 = int(np.clip(round(cx + side / 2), x0 + 1, width))
-    y1 = int(np.clip(round(cy + side / 2), y0 + 1, height))
-    return Box(x0, y0, x1 - x0, y1 - y0)
-
-
-def _area(detection: Detection) -> int:
-    return detection.box.width * detection.box.height
+    side = _DLIB_SIDE * w
+    cx, cy = x + w / 2, y + h / 2 + _DLIB_SHIFT_Y * h
+    return frame_box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2, scale, shape)
 
 
 class YuNetFaceDetector:
@@ -82,12 +82,12 @@ class YuNetFaceDetector:
             # Where the face just was, HOG frames it directly; YuNet looks there when HOG cannot.
             found = self._dlib.near(rgb, near) or self._near(rgb, near)
             if found:
-                return sorted(found, key=_area, reverse=True)
+                return sorted(found, key=area, reverse=True)
         scale = 1.0 if self._long_side is None else min(1.0, self._long_side / max(rgb.shape[:2]))
         # Faces HOG confirmed come first, largest first: a face both detectors see is a surer face
         # than a larger one only YuNet saw (a poster behind a portrait's subject).
         framed = sorted((self._framed(rgb, face) for face in self._yunet(rgb, scale)),
-                        key=lambda pair: (pair[1], _area(pair[0])), reverse=True)
+                        key=lambda pair: (pair[1], area(pair[0])), reverse=True)
         if framed:
             return [face for face, _ in framed]
         return self._dlib.detect(rgb, expect_face=True) if expect_face else []
