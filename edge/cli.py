@@ -10,9 +10,9 @@ import sys
 COMMAND_MODULES = (
     "edge.commands.run",
     "edge.commands.config",
-    "edge.commands.lane_bench",
-    "edge.commands.soak_bench",
-    "edge.commands.attack_bench",
+    "edge.bench.lane",
+    "edge.bench.soak",
+    "edge.bench.attacks",
     "edge.commands.camera",
     "edge.commands.alpr",
     "edge.commands.watchlist",

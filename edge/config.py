@@ -468,7 +468,7 @@ class WatchlistConfig(StrictModel):
 
 
 class AuditConfig(StrictModel):
-    """The audit log (edge.audit): where it lives and how long the biometric data and images its
+    """The audit log (edge.recording.audit): where it lives and how long the biometric data and images its
     records refer to are kept. The records themselves are kept; they hold the blobs' sha256."""
 
     # Relative to the crossing's state_dir.
@@ -480,7 +480,7 @@ class AuditConfig(StrictModel):
 
 
 class OutboxConfig(StrictModel):
-    """The durable queue of events for the centre (edge.outbox)."""
+    """The durable queue of events for the centre (edge.recording.outbox)."""
 
     # Relative to the crossing's state_dir.
     path: Path = Path("outbox.sqlite")
@@ -563,7 +563,7 @@ class CalibrationConfig(StrictModel):
 
 
 class DemoConfig(StrictModel):
-    """The demo crossing only (edge/demo.py)."""
+    """The demo crossing only (edge/synthetic/demo.py)."""
 
     # Give every synthetic lane a simulated barrier and document reader (real protocol, loopback
     # TCP) played from the synthetic scene, and publish a signed demo watchlist.

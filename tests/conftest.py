@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.scratch import demo_config_text, free_loopback_port
+from edge.synthetic.scratch import demo_config_text, free_loopback_port
 from edge.watchlist.store import WatchlistStore
 from tests.running_service import RunningService
 from tests.test_watchlist_support import Authority

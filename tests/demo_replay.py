@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from edge.audit import AuditLog
 from edge.config import LaneConfig
 from edge.lane.machine import LaneState, VehicleArrived, VehicleLeft
 from edge.lane.runtime import LaneContext, LaneRuntime
 from edge.plates.pipeline import PlateReader
 from edge.pubsub import Broadcaster
-from edge.recorder import Recorder
+from edge.recording.audit import AuditLog
+from edge.recording.recorder import Recorder
 from edge.synthetic import Scene
 from edge.synthetic.timeline import slot_index
 from hardware.mrz import parse_mrz

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from edge.config import KioskAuthConfig
 from edge.kiosk.auth import Role, User
 from edge.kiosk.auth.web import CSRF_HEADER, SESSION_COOKIE, STATIC, Auth, create_auth
-from edge.scratch import free_loopback_port
+from edge.synthetic.scratch import free_loopback_port
 from tests.test_watchlist_support import self_signed_tls
 
 PASSWORD = "correct-horse-1"

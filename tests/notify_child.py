@@ -1,4 +1,4 @@
-"""A small real process that uses edge.systemd the way the service does, steered over stdin.
+"""A small real process that uses edge.service.systemd the way the service does, steered over stdin.
 
 Two lane workers beat the progress watchdog once per pass; the test tells a worker to hang
 ("stall lane-2"), to go on ("resume lane-2"), or the process to stop ("stop"). It announces
@@ -11,7 +11,7 @@ import asyncio
 import sys
 import threading
 
-from edge.systemd import Notifier, ProgressWatchdog
+from edge.service.systemd import Notifier, ProgressWatchdog
 
 LANES = ("lane-1", "lane-2")
 PASS_S = 0.02  # one pass of a lane worker's loop

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from edge.scratch import free_loopback_port
+from edge.synthetic.scratch import free_loopback_port
 from hardware.sim.client import SimProcess
 from tests.hardware_helpers import TD3
 from tests.running_service import RunningService

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.allocator import ARENA_MAX
+from edge.service.allocator import ARENA_MAX
 
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 8
@@ -20,7 +20,7 @@ THREADS = 8
 # glibc reports its arenas ("heaps") in malloc_info's XML.
 _CHILD = f"""
 import ctypes, sys, threading
-from edge.allocator import cap_arenas
+from edge.service.allocator import cap_arenas
 capped = cap_arenas() if sys.argv[2] == "cap" else False
 together = threading.Barrier({THREADS} + 1)
 held = []

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.audit import (
+from edge.config import AuditConfig
+from edge.recording.audit import (
     AUDIT_REPAIR,
     DECISION,
     RETENTION_PURGE,
@@ -22,8 +23,7 @@ from edge.audit import (
     InvalidRecord,
     verify_log,
 )
-from edge.audit.records import GENESIS, canonical_json, record_hash
-from edge.config import AuditConfig
+from edge.recording.audit.records import GENESIS, canonical_json, record_hash
 
 DAY = 86400
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.audit import DECISION, AuditLog
 from edge.cli import main
 from edge.config import DEFAULT_CONFIG, ConfigError, parse_config
-from edge.scratch import demo_config_text
+from edge.recording.audit import DECISION, AuditLog
+from edge.synthetic.scratch import demo_config_text
 
 
 def _edge(*args: object) -> subprocess.CompletedProcess[str]:

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from edge.audit import DECISION, AuditError, AuditLog, verify_log
+from edge.recording.audit import DECISION, AuditError, AuditLog, verify_log
 from tests.small_filesystem import fill, small_tmpfs
 
 APPENDER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from edge.audit import AuditLog
+    from edge.recording.audit import AuditLog
     log = AuditLog(Path(sys.argv[1]))
     n = 0
     while True:

@@ -13,8 +13,8 @@ import pytest
 from websockets.sync.client import connect
 
 from edge.config import load_config
-from edge.demo import BORROWED_PORTRAIT, presents_borrowed_passport, scene_of
-from edge.scratch import demo_config_text, free_loopback_port
+from edge.synthetic.demo import BORROWED_PORTRAIT, presents_borrowed_passport, scene_of
+from edge.synthetic.scratch import demo_config_text, free_loopback_port
 from edge.synthetic.timeline import slot_index
 
 WATCH_S = 420.0  # a borrowed passport comes about once a minute with two lanes; leave room for a loaded machine

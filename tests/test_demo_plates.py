@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from edge.config import load_config
-from edge.demo import scene_of
+from edge.synthetic.demo import scene_of
 from edge.synthetic.timeline import SLOT_S, slot_index
 from tests.demo_replay import shown_decisions
 

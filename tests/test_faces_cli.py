@@ -13,7 +13,7 @@ import pytest
 
 from edge.cli import main
 from edge.config import DEFAULT_CONFIG
-from edge.scratch import demo_config_text
+from edge.synthetic.scratch import demo_config_text
 from tests import faces_images as img
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from edge.bench.face_frames import lane_face_frames
 from edge.config import FacesConfig
 from edge.faces.detection import DlibFaceDetector, as_tuple, overlap
 from edge.faces.detectors import frame_detector
 from edge.faces.encoding import face_encoder
-from edge.faces.frames_bench import lane_face_frames
 from edge.faces.fusion import build_template
 from edge.faces.observe import FaceObserver
 from edge.faces.stills import still_observer, still_template

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.audit import AuditLog
-from edge.outbox.queue import Outbox
-from edge.recorder import missing_from_outbox
+from edge.recording.audit import AuditLog
+from edge.recording.outbox.queue import Outbox
+from edge.recording.recorder import missing_from_outbox
 from hardware.sim.client import SimProcess
 from tests.hardware_helpers import DEADLINE_S, FAST_BARRIER_SIM, TD3
 from tests.kiosk_browser import audit_records

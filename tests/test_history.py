@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge.history import CrossingHistory, PastCrossing
+from edge.recording.history import CrossingHistory, PastCrossing
 
 
 def _past(crossing_id: str, lane_id: str, closed_at: float, plate: str) -> PastCrossing:

@@ -13,7 +13,7 @@ from edge.cli import main
 from edge.config import KioskAuthConfig, load_config
 from edge.kiosk.auth.accounts import Accounts, open_accounts
 from edge.kiosk.auth.login import Outcome
-from edge.scratch import demo_config_text
+from edge.synthetic.scratch import demo_config_text
 
 PASSWORD = "correct-horse-1"
 

@@ -22,7 +22,7 @@ from websockets.sync.client import connect
 
 from edge.kiosk.app import SESSION_RECHECK_S
 from edge.kiosk.hardening import CONTENT_SECURITY_POLICY, MAX_BODY_BYTES
-from edge.proc import rss_mb
+from edge.service.proc import rss_mb
 from tests.conftest import service_config
 
 OFFICER = {"username": "officer", "password": "officer"}

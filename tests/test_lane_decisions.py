@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from edge.scratch import demo_config_text, free_loopback_port
+from edge.synthetic.scratch import demo_config_text, free_loopback_port
 
 DEADLINE_S = 120  # a demo vehicle arrives every ~20 s per lane; reading it takes a few more
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from edge.config import load_config
-from edge.demo import scene_of
+from edge.synthetic.demo import scene_of
 from edge.synthetic.timeline import slot_index
 from tests.demo_replay import replay
 

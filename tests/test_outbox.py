@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from edge.bench.broker import BrokerTls, Mosquitto
+from edge.bench.centre import CentreSubscriber, Received, tally
 from edge.config import DEFAULT_CONFIG, CentralConfig, ConfigError, MqttTlsConfig, parse_config
-from edge.metrics import render
-from edge.outbox import Outbox, OutboxError, OutboxPublisher
-from edge.outbox.broker import BrokerTls, Mosquitto
-from edge.outbox.centre import CentreSubscriber, Received, tally
-from edge.outbox.metrics import outbox_families
-from edge.scratch import free_loopback_port
+from edge.recording.outbox import Outbox, OutboxError, OutboxPublisher
+from edge.recording.outbox.metrics import outbox_families
+from edge.service.metrics import render
+from edge.synthetic.scratch import free_loopback_port
 from tests.small_filesystem import fill, small_tmpfs
 from tests.test_watchlist_support import self_signed_tls
 

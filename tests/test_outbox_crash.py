@@ -11,16 +11,16 @@ import sys
 import time
 from pathlib import Path
 
+from edge.bench.broker import Mosquitto
+from edge.bench.centre import CentreSubscriber, tally
 from edge.cli import main
-from edge.outbox import Outbox
-from edge.outbox.broker import Mosquitto
-from edge.outbox.centre import CentreSubscriber, tally
+from edge.recording.outbox import Outbox
 
 TIMEOUT = 30.0
 
 
 def _publisher(outbox: Path, port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "edge.outbox.soak_publisher", str(outbox), "demo", str(port)])
+    return subprocess.Popen([sys.executable, "-m", "edge.bench.outbox_soak_publisher", str(outbox), "demo", str(port)])
 
 
 def test_kill_9_mid_publish_loses_nothing(tmp_path):

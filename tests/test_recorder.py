@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from edge.audit import DECISION, AuditLog
-from edge.outbox.queue import Outbox
-from edge.recorder import Recorder
+from edge.recording.audit import DECISION, AuditLog
+from edge.recording.outbox.queue import Outbox
+from edge.recording.recorder import Recorder
 from hardware.barrier import BarrierCommand
 from tests.small_filesystem import fill, small_tmpfs
 

@@ -14,7 +14,10 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Page, expect
 
-from edge.audit import (
+from edge.lane.crossing import ActionKind, Decision, OfficerAction
+from edge.lane.policy import Outcome, Reason
+from edge.lane.runtime import RESTORED_NOTE
+from edge.recording.audit import (
     BARRIER_COMMAND,
     CONFIG_CHANGE,
     CROSSING_CLOSED,
@@ -23,12 +26,9 @@ from edge.audit import (
     OFFICER_ACTION,
     AuditLog,
 )
-from edge.lane.crossing import ActionKind, Decision, OfficerAction
-from edge.lane.policy import Outcome, Reason
-from edge.lane.runtime import RESTORED_NOTE
-from edge.outbox.queue import Outbox
-from edge.recorder import missing_from_outbox
-from edge.recovery import START_EVENT, open_crossings
+from edge.recording.outbox.queue import Outbox
+from edge.recording.recorder import missing_from_outbox
+from edge.recording.recovery import START_EVENT, open_crossings
 from tests.kiosk_browser import audit_records
 from tests.kiosk_browser import log_in as browser_log_in
 from tests.sim_lane import (

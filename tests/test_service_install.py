@@ -8,10 +8,10 @@ import stat
 import subprocess
 from pathlib import Path
 
-from edge.allocator import ARENA_MAX
 from edge.cli import main
 from edge.config import DEFAULT_CONFIG, load_config
-from edge.service_install import UNIT_TEMPLATE, render_unit
+from edge.service.allocator import ARENA_MAX
+from edge.service.install import UNIT_TEMPLATE, render_unit
 
 EXAMPLE = DEFAULT_CONFIG.parent / "example-lane.toml"
 UNIT = Path("etc/systemd/system/checkpoint-edge.service")

@@ -7,9 +7,9 @@ import json
 import signal
 import time
 
-from edge.outbox.broker import Mosquitto
-from edge.outbox.centre import CentreSubscriber
-from edge.scratch import demo_config_text, free_loopback_port
+from edge.bench.broker import Mosquitto
+from edge.bench.centre import CentreSubscriber
+from edge.synthetic.scratch import demo_config_text, free_loopback_port
 
 
 def _audited_decisions(state) -> set[tuple[str, int]]:

@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from edge.outbox.queue import Outbox
-from edge.recorder import missing_from_outbox
-from edge.storage import StorageMonitor, probe
+from edge.recording.outbox.queue import Outbox
+from edge.recording.recorder import missing_from_outbox
+from edge.service.storage import StorageMonitor, probe
 from tests.kiosk_browser import log_in as browser_log_in
 from tests.sim_lane import LANE, SimLane, kiosk_client, log_in, pending_crossing
 from tests.small_filesystem import ext4_that_fails, fill, small_tmpfs

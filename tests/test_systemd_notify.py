@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.systemd import Notifier, ProgressWatchdog, watchdog_interval
+from edge.service.systemd import Notifier, ProgressWatchdog, watchdog_interval
 
 ROOT = Path(__file__).resolve().parent.parent
 WATCHDOG_USEC = 600_000  # 0.6 s: the child checks (and pings) every 0.3 s

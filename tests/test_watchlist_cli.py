@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from edge.cli import main
-from edge.scratch import demo_config_text
+from edge.synthetic.scratch import demo_config_text
 
 
 def _edge(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ from edge.attacks.browser import Answer, Browser
 from edge.attacks.campaign import Breach, attack
 from edge.attacks.kiosk import logged_in
 from edge.attacks.target import Target
-from edge.audit.records import BARRIER_COMMAND, OFFICER_ACTION
+from edge.recording.audit.records import BARRIER_COMMAND, OFFICER_ACTION
 
 WAIT_FOR_CROSSING_S = 240.0  # a car arrives every 20 s per lane; a DENY is rarer
 RACERS = 10

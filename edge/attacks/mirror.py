@@ -22,7 +22,7 @@ from pathlib import Path
 from edge.attacks.authority import DAY, Authority, content_hash, forge, forge_deeply_nested, plate
 from edge.attacks.campaign import Breach, attack
 from edge.attacks.target import Target
-from edge.proc import rss_mb
+from edge.service.proc import rss_mb
 from edge.watchlist.apply import apply_bundle
 from edge.watchlist.http import HttpClient
 from edge.watchlist.keys import Keyring, TrustedKey

@@ -15,9 +15,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from edge.audit.log import LOG_NAME
-from edge.proc import rss_mb
-from edge.scratch import demo_config_text, free_loopback_port
+from edge.recording.audit.log import LOG_NAME
+from edge.service.proc import rss_mb
+from edge.synthetic.scratch import demo_config_text, free_loopback_port
 
 START_TIMEOUT_S = 90.0  # models load and cameras start on a loaded machine too
 _RSS_SAMPLE_S = 0.2

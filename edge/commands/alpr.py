@@ -25,7 +25,7 @@ from edge.plates.dataset import DatasetError, LabelledCrop, LabelledFrame, is_cr
 from edge.plates.formats import BUILTIN_REGIONS
 from edge.plates.pipeline import PlateReader, ReaderSettings
 from edge.plates.reads import FrameRead, Quad
-from edge.proc import rss_mb
+from edge.service.proc import rss_mb
 
 _CALIBRATE = Path("calibrate")
 EXIT_BAD_INPUT = 2

@@ -10,12 +10,12 @@ from collections import deque
 from datetime import datetime
 from pathlib import Path
 
-from edge.audit import AuditError, AuditLog, Head, verify_log
-from edge.audit.log import LOG_NAME
-from edge.audit.records import UnreadableRecord, canonical_json, parse_line, utc_text
-from edge.audit.tail import complete_lines
 from edge.commands.config import load_for_command
 from edge.config import DEFAULT_CONFIG, AuditConfig
+from edge.recording.audit import AuditError, AuditLog, Head, verify_log
+from edge.recording.audit.log import LOG_NAME
+from edge.recording.audit.records import UnreadableRecord, canonical_json, parse_line, utc_text
+from edge.recording.audit.tail import complete_lines
 
 EXIT_BROKEN = 1
 EXIT_USAGE = 2

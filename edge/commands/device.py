@@ -21,11 +21,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from edge.audit import AuditBusy, AuditError, AuditLog
 from edge.commands.config import EXIT_BAD_CONFIG, load_for_command
 from edge.config import DEFAULT_CONFIG, BarrierConfig, EdgeConfig, LaneConfig
-from edge.outbox.queue import Outbox
-from edge.recorder import Recorder, outbox_marker
+from edge.recording.audit import AuditBusy, AuditError, AuditLog
+from edge.recording.outbox.queue import Outbox
+from edge.recording.recorder import Recorder, outbox_marker
 from hardware.barrier import (
     ArmState,
     BarrierCommand,
@@ -216,7 +216,7 @@ def _reader_listen(args: argparse.Namespace) -> int:
 
 
 def _bench_faults(args: argparse.Namespace) -> int:
-    from edge.fault_campaign import run_campaign
+    from edge.bench.faults import run_campaign
 
     # SIGTERM ends the campaign like Ctrl-C, through its clean-up, so no simulator is left behind.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -81,7 +81,7 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from edge.faces.benchmark import calibration_scores
+    from edge.bench.faces import calibration_scores
     from edge.faces.datasets import DatasetError
     from edge.faces.evaluation import false_non_match_rate, threshold_at_rate
     from edge.faces.stills import ImageError
@@ -168,7 +168,7 @@ def _faces_config(args: argparse.Namespace) -> FacesConfig:
 
 
 def _bench_faces(args: argparse.Namespace) -> int:
-    from edge.faces.benchmark import fused_verification, identification, verification
+    from edge.bench.faces import fused_verification, identification, verification
     from edge.faces.datasets import DatasetError
     from edge.faces.stills import ImageError
 
@@ -188,14 +188,14 @@ def _bench_faces(args: argparse.Namespace) -> int:
 
 
 def _bench_frames(args: argparse.Namespace) -> int:
-    from edge.faces.frames_bench import run
+    from edge.bench.face_frames import run
 
     print(json.dumps(run(_faces_config(args), args.frames, args.seed, args.step)))
     return 0
 
 
 def _bench_search(args: argparse.Namespace) -> int:
-    from edge.faces.search_bench import run
+    from edge.bench.search import run
 
     config = load_for_command(args.config)
     try:

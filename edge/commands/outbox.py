@@ -8,10 +8,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from edge.bench.outbox_soak import run_soak
 from edge.commands.config import load_for_command
 from edge.config import DEFAULT_CONFIG
-from edge.outbox import Outbox, OutboxError
-from edge.outbox.soak import run_soak
+from edge.recording.outbox import Outbox, OutboxError
 
 
 def register(sub: argparse._SubParsersAction) -> None:

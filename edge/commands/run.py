@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from edge.allocator import cap_arenas
 from edge.commands.config import load_for_command
 from edge.config import DEFAULT_CONFIG
-from edge.logs import configure_logging
+from edge.service.allocator import cap_arenas
+from edge.service.logs import configure_logging
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +22,6 @@ def _run(args: argparse.Namespace) -> int:
     config = load_for_command(args.config)
     configure_logging(config.logging)
     # Imported here so that `edge config check` stays fast and free of OpenCV/uvicorn start-up.
-    from edge.service import run_service
+    from edge.service.runner import run_service
 
     return run_service(config)

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _install(args: argparse.Namespace) -> int:
-    from edge.service_install import InstallError, default_executable, install_plan, unit_of
+    from edge.service.install import InstallError, default_executable, install_plan, unit_of
 
     root = args.root.absolute()
     try:

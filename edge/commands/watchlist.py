@@ -220,7 +220,7 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from edge.watchlist.bench import run
+    from edge.bench.watchlist import run
 
     print(json.dumps(run(args.records, args.delta_records, args.lookups, args.dir)))
     return 0

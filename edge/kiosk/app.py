@@ -20,13 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from edge.config import KioskConfig
-from edge.history import PastCrossing
 from edge.kiosk.auth.model import Role, User
 from edge.kiosk.auth.web import Auth, same_origin
 from edge.kiosk.hardening import BodyLimit, SecurityHeaders, allowed_hosts, validation_error
 from edge.kiosk.technician_routes import TechnicianBackend, technician_router
 from edge.lane.crossing import ActionKind, ActionRefused, ActionResult, OfficerAction
 from edge.lane.runtime import CAMERA_ROLES, CROSSING_IMAGES, LaneView, Preview
+from edge.recording.history import PastCrossing
 
 STATIC = Path(__file__).resolve().parent / "static"
 # How often a camera stream or the websocket checks that its session is still live, whatever the

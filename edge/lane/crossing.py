@@ -6,7 +6,7 @@ saw: if the decision has changed since, the action is refused and the kiosk show
 The barrier may open once per crossing, only for a current CLEAR the officer confirmed, an
 override with a reason, or an auto-clear the lane allows.
 
-A crossing open when the service crashed comes back from the audit log (edge/recovery.py) with its
+A crossing open when the service crashed comes back from the audit log (edge/recording/recovery.py) with its
 last recorded decision, *restored*: the live evidence behind it is gone, so it takes no new
 evidence (its decision cannot change) and it never auto-clears; only the officer can act on it.
 """

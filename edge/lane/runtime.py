@@ -6,7 +6,7 @@ places, both under the lane's lock: the state machine (`feed`) or the current cr
 evidence (`_add_evidence`). A new decision revision is recorded (audit first, then the outbox)
 before anyone sees it; an officer action is recorded before it takes effect; the barrier opens
 only through the crossing's rules; a crossing's end is recorded too, so that after a crash the
-crossing still open can be told apart and brought back (`restore`, see edge/recovery.py).
+crossing still open can be told apart and brought back (`restore`, see edge/recording/recovery.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import numpy as np
 from edge.capture import CameraReader, CameraStatus
 from edge.config import LaneConfig
 from edge.faces.types import FaceObservation, SearchCandidate, VerificationResult
-from edge.history import CrossingHistory, PastCrossing
 from edge.image_files import ImageFileError, decode_image
 from edge.lane.crossing import ActionRefused, ActionResult, Crossing, Decision, OfficerAction
 from edge.lane.devices import DeviceCallbacks, LaneDevices
@@ -44,8 +43,9 @@ from edge.plates.pipeline import PlateReader
 from edge.plates.reads import PlateRead
 from edge.plates.voting import PlateVoter, VotingPolicy, vote
 from edge.pubsub import Broadcaster
-from edge.recorder import NotRecorded, Recorder
-from edge.recovery import CLOSED_AT_RESTART, OpenCrossing
+from edge.recording.history import CrossingHistory, PastCrossing
+from edge.recording.recorder import NotRecorded, Recorder
+from edge.recording.recovery import CLOSED_AT_RESTART, OpenCrossing
 from edge.watchlist.lookup import Lookup, WatchlistHit
 from edge.watchlist.staleness import Staleness
 from hardware.barrier import BarrierCommand, BarrierStatus, OpenFailed, OpenRefused

@@ -9,7 +9,7 @@ appended, in order, and read front to back).
 append() returns only after the record is on disk (written and fsynced), so the caller performs
 the action it describes afterwards; if the record cannot be written (disk full, I/O error) it
 raises AuditError and the caller must refuse the action. A crash mid-append leaves a torn last
-line (see edge/audit/tail.py); opening the log sets those bytes aside in torn/ and records the
+line (see edge/recording/audit/tail.py); opening the log sets those bytes aside in torn/ and records the
 repair in the chain, without touching any earlier record.
 """
 
@@ -26,10 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from edge.audit import tail
-from edge.audit.blobs import CATEGORIES, BlobCategory, BlobRef, BlobStore
-from edge.audit.durable import fsync_dir, write_durably
-from edge.audit.records import (
+from edge.config import AuditConfig
+from edge.recording.audit import tail
+from edge.recording.audit.blobs import CATEGORIES, BlobCategory, BlobRef, BlobStore
+from edge.recording.audit.durable import fsync_dir, write_durably
+from edge.recording.audit.records import (
     AUDIT_REPAIR,
     GENESIS,
     RETENTION_PURGE,
@@ -40,7 +41,6 @@ from edge.audit.records import (
     seal,
     utc_text,
 )
-from edge.config import AuditConfig
 
 LOG_NAME = "audit.jsonl"
 BLOBS_DIR = "blobs"

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from edge.audit.records import AuditRecord, parse_line
+from edge.recording.audit.records import AuditRecord, parse_line
 
 _CHUNK = 1 << 16
 

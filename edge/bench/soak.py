@@ -22,13 +22,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-from edge.audit import CROSSING_CLOSED, CROSSING_RESTORED
-from edge.audit.backwards import records_backwards
-from edge.outbox.queue import Outbox
-from edge.proc import open_fds, rss_mb
-from edge.recorder import missing_from_outbox
-from edge.recovery import CLOSED_AT_RESTART
-from edge.scratch import demo_config_text, free_loopback_port
+from edge.recording.audit import CROSSING_CLOSED, CROSSING_RESTORED
+from edge.recording.audit.backwards import records_backwards
+from edge.recording.outbox.queue import Outbox
+from edge.recording.recorder import missing_from_outbox
+from edge.recording.recovery import CLOSED_AT_RESTART
+from edge.service.proc import open_fds, rss_mb
+from edge.synthetic.scratch import demo_config_text, free_loopback_port
 
 _SAMPLE_S = 5.0
 _FPS = re.compile(r'^edge_camera_fps\{camera="[^"]+"\} ([0-9.]+)$', re.MULTILINE)

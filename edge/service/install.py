@@ -21,7 +21,7 @@ from edge.atomic_file import replace_file
 from edge.config import EdgeConfig, parse_config
 
 SERVICE = "checkpoint-edge"
-SYSTEMD_DIR = Path(__file__).resolve().parent.parent / "config" / "systemd"
+SYSTEMD_DIR = Path(__file__).resolve().parents[2] / "config" / "systemd"
 UNIT_TEMPLATE = SYSTEMD_DIR / f"{SERVICE}.service"
 SYSUSERS_TEMPLATE = SYSTEMD_DIR / "sysusers.conf"
 

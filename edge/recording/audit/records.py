@@ -27,7 +27,8 @@ BARRIER_COMMAND = "barrier_command"
 CONFIG_CHANGE = "config_change"
 SYNC = "sync"
 DEVICE_FAULT = "device_fault"
-CROSSING_CLOSED = "crossing_closed"  # the crossing is over: how it ended (edge/lane/runtime.py, edge/recovery.py)
+# The crossing is over: how it ended (edge/lane/runtime.py, edge/recording/recovery.py).
+CROSSING_CLOSED = "crossing_closed"
 CROSSING_RESTORED = "crossing_restored"  # a crossing open at a crash is back on the kiosk after the restart
 RETENTION_PURGE = "retention_purge"  # written by the log itself before blobs are deleted
 AUDIT_REPAIR = "audit_repair"  # written by the log itself after it set aside a torn last line

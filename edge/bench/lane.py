@@ -23,7 +23,7 @@ from pathlib import Path
 
 from edge.kiosk.auth.demo import DEMO_ACCOUNTS
 from edge.kiosk.auth.web import SESSION_COOKIE
-from edge.scratch import demo_config_text, free_loopback_port
+from edge.synthetic.scratch import demo_config_text, free_loopback_port
 
 
 def register(_sub: argparse._SubParsersAction) -> None:

@@ -4,7 +4,7 @@ The service opens one Outbox(config.state_dir / config.outbox.path, source=confi
 calls put() for each event, and runs OutboxPublisher(outbox, config.central) when [central] is set.
 """
 
-from edge.outbox.publisher import OutboxPublisher, PublisherStatus
-from edge.outbox.queue import Outbox, OutboxError, PendingEvent
+from edge.recording.outbox.publisher import OutboxPublisher, PublisherStatus
+from edge.recording.outbox.queue import Outbox, OutboxError, PendingEvent
 
 __all__ = ["Outbox", "OutboxError", "OutboxPublisher", "PendingEvent", "PublisherStatus"]

@@ -26,7 +26,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from edge.config import CentralConfig
-from edge.outbox.queue import Outbox, OutboxError
+from edge.recording.outbox.queue import Outbox, OutboxError
 
 log = logging.getLogger(__name__)
 

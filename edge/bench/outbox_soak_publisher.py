@@ -1,4 +1,4 @@
-"""`python -m edge.outbox.soak_publisher OUTBOX SOURCE PORT`: the publishing process of
+"""`python -m edge.bench.outbox_soak_publisher OUTBOX SOURCE PORT`: the publishing process of
 `edge bench outbox`, run as a real process so the bench can kill it with SIGKILL mid-publish."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import threading
 from pathlib import Path
 
 from edge.config import CentralConfig
-from edge.outbox.publisher import OutboxPublisher
-from edge.outbox.queue import Outbox
+from edge.recording.outbox.publisher import OutboxPublisher
+from edge.recording.outbox.queue import Outbox
 
 # Short back-off: the bench restarts the broker a hundred times and measures loss, not patience.
 BACKOFF_INITIAL_S = 0.05
@@ -21,7 +21,7 @@ IDLE_POLL_S = 0.02
 
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
-        print("usage: python -m edge.outbox.soak_publisher OUTBOX SOURCE PORT", file=sys.stderr)
+        print("usage: python -m edge.bench.outbox_soak_publisher OUTBOX SOURCE PORT", file=sys.stderr)
         return 2
     outbox = Outbox(Path(argv[0]), argv[1])
     central = CentralConfig(host="127.0.0.1", port=int(argv[2]), client_id=f"edge-{argv[1]}",

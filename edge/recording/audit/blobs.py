@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from edge.audit.durable import write_durably
-from edge.audit.records import AuditError, InvalidRecord
+from edge.recording.audit.durable import write_durably
+from edge.recording.audit.records import AuditError, InvalidRecord
 
 BlobCategory = Literal["biometric", "image"]
 CATEGORIES: tuple[BlobCategory, ...] = ("biometric", "image")

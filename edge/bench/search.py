@@ -38,7 +38,7 @@ from edge.faces.encoding import DIMENSIONS, unit
 from edge.faces.gallery import Gallery, Row, build_gallery
 from edge.faces.gallery_file import load_gallery, save_gallery
 from edge.faces.index import HNSW_EF_SEARCH, HnswIndex
-from edge.proc import rss_mb
+from edge.service.proc import rss_mb
 
 _BLOCK = 65_536  # templates made (and scanned by the exact reference) at a time
 # Face-like templates (see the module docstring).

@@ -37,7 +37,7 @@ _KEY_ID = "demo-authority"
 # One driver in six hands over someone else's passport (its photo is Grace Hopper's), so that the
 # demo shows the officer a face that does not match its document.
 _BORROWED_EVERY = 6
-BORROWED_PORTRAIT = Path(__file__).resolve().parent / "synthetic" / "portraits" / "grace_hopper.jpg"
+BORROWED_PORTRAIT = Path(__file__).resolve().parent / "portraits" / "grace_hopper.jpg"
 _WATCHLIST_HOURS = 2  # how far ahead the demo watchlist lists the scene's vehicles
 _STAGE_TICK_S = 0.1
 

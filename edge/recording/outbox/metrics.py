@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from edge.metrics import Family
-from edge.outbox.publisher import OutboxPublisher
-from edge.outbox.queue import Outbox
+from edge.recording.outbox.publisher import OutboxPublisher
+from edge.recording.outbox.queue import Outbox
+from edge.service.metrics import Family
 
 
 def outbox_families(outbox: Outbox, publisher: OutboxPublisher | None) -> list[Family]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from edge.audit.verify import verify_log
+from edge.recording.audit.verify import verify_log
 
 log = logging.getLogger(__name__)
 

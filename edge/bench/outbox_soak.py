@@ -17,9 +17,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from edge.outbox.broker import Mosquitto
-from edge.outbox.centre import CentreSubscriber, tally
-from edge.outbox.queue import Outbox
+from edge.bench.broker import Mosquitto
+from edge.bench.centre import CentreSubscriber, tally
+from edge.recording.outbox.queue import Outbox
 
 SOURCE = "soak"
 PROGRESS_TIMEOUT_S = 20.0  # the publisher must deliver something within this after a disruption
@@ -43,7 +43,7 @@ class SoakResult:
 
 class _PublisherProcess:
     def __init__(self, outbox: Path, port: int, log: Path):
-        self._args = [sys.executable, "-m", "edge.outbox.soak_publisher", str(outbox), SOURCE, str(port)]
+        self._args = [sys.executable, "-m", "edge.bench.outbox_soak_publisher", str(outbox), SOURCE, str(port)]
         self._log = log
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -4,9 +4,9 @@ The service opens one AuditLog(config.state_dir / config.audit.dir) and calls ap
 each action it records takes effect.
 """
 
-from edge.audit.blobs import BlobRef
-from edge.audit.log import AuditBusy, AuditCorrupt, AuditLog, Head, PurgeResult
-from edge.audit.records import (
+from edge.recording.audit.blobs import BlobRef
+from edge.recording.audit.log import AuditBusy, AuditCorrupt, AuditLog, Head, PurgeResult
+from edge.recording.audit.records import (
     AUDIT_REPAIR,
     BARRIER_COMMAND,
     CONFIG_CHANGE,
@@ -21,7 +21,7 @@ from edge.audit.records import (
     AuditRecord,
     InvalidRecord,
 )
-from edge.audit.verify import Break, VerifyReport, verify_log
+from edge.recording.audit.verify import Break, VerifyReport, verify_log
 
 __all__ = [
     "AUDIT_REPAIR", "BARRIER_COMMAND", "CONFIG_CHANGE", "CROSSING_CLOSED", "CROSSING_RESTORED", "DECISION",

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.audit import tail
-from edge.audit.blobs import BlobStore
-from edge.audit.log import BLOBS_DIR, Head
-from edge.audit.records import FORMAT_VERSION, GENESIS, AuditRecord, UnreadableRecord, parse_line
+from edge.recording.audit import tail
+from edge.recording.audit.blobs import BlobStore
+from edge.recording.audit.log import BLOBS_DIR, Head
+from edge.recording.audit.records import FORMAT_VERSION, GENESIS, AuditRecord, UnreadableRecord, parse_line
 
 
 @dataclass(frozen=True)

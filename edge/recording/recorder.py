@@ -25,7 +25,8 @@ from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
-from edge.audit import (
+from edge.lane.crossing import Decision, OfficerAction
+from edge.recording.audit import (
     BARRIER_COMMAND,
     CROSSING_CLOSED,
     CROSSING_RESTORED,
@@ -37,10 +38,9 @@ from edge.audit import (
     AuditLog,
     AuditRecord,
 )
-from edge.audit.backwards import records_backwards
-from edge.lane.crossing import Decision, OfficerAction
-from edge.outbox.queue import Outbox
-from edge.storage import StorageMonitor
+from edge.recording.audit.backwards import records_backwards
+from edge.recording.outbox.queue import Outbox
+from edge.service.storage import StorageMonitor
 from edge.watchlist.sync import SyncReport
 from hardware.barrier import BarrierCommand
 from hardware.health import DeviceHealth

@@ -18,27 +18,27 @@ from types import FrameType
 
 import uvicorn
 
-from edge.audit import CONFIG_CHANGE, AuditError, AuditLog
-from edge.audit.startup_check import ChainState, StartupChainCheck
 from edge.capture import CameraState
 from edge.config import EdgeConfig
-from edge.history import CrossingHistory, PastCrossing
 from edge.kiosk.app import create_app
 from edge.kiosk.auth.web import create_auth
 from edge.kiosk.camera_check import CameraCheck
 from edge.lane.crossing import ActionRefused, ActionResult, OfficerAction
 from edge.lane.faces import LaneFacesFactory
 from edge.lane.runtime import LaneContext, LaneRuntime, LaneView, Preview
-from edge.metrics import Family, render
-from edge.outbox.metrics import outbox_families
-from edge.outbox.publisher import OutboxPublisher
-from edge.outbox.queue import Outbox, OutboxError
 from edge.plates.pipeline import PlateReader
 from edge.pubsub import Broadcaster
-from edge.recorder import Recorder, outbox_marker
-from edge.recovery import START_EVENT, open_crossings
-from edge.storage import REASONS, StorageAlarm, StorageMonitor, probe
-from edge.systemd import Notifier, ProgressWatchdog
+from edge.recording.audit import CONFIG_CHANGE, AuditError, AuditLog
+from edge.recording.audit.startup_check import ChainState, StartupChainCheck
+from edge.recording.history import CrossingHistory, PastCrossing
+from edge.recording.outbox.metrics import outbox_families
+from edge.recording.outbox.publisher import OutboxPublisher
+from edge.recording.outbox.queue import Outbox, OutboxError
+from edge.recording.recorder import Recorder, outbox_marker
+from edge.recording.recovery import START_EVENT, open_crossings
+from edge.service.metrics import Family, render
+from edge.service.storage import REASONS, StorageAlarm, StorageMonitor, probe
+from edge.service.systemd import Notifier, ProgressWatchdog
 from edge.watchlist.runtime import WatchlistRuntime
 from hardware.sim.client import SimError
 
@@ -307,7 +307,7 @@ async def serve(config: EdgeConfig) -> None:
     world = None
     if config.demo.simulators:
         # Imported only for the demo: it brings the synthetic scene and the simulators.
-        from edge.demo import start_demo
+        from edge.synthetic.demo import start_demo
 
         config, world = await asyncio.to_thread(start_demo, config)
     try:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.scratch import free_loopback_port
+from edge.synthetic.scratch import free_loopback_port
 
 MOSQUITTO = Path("/usr/sbin/mosquitto")
 

@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from edge.audit.records import InvalidRecord, canonical_json, utc_text
 from edge.config import MQTT_TOPIC
+from edge.recording.audit.records import InvalidRecord, canonical_json, utc_text
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (

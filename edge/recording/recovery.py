@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.audit import (
+from edge.lane.crossing import Decision, OfficerAction
+from edge.recording.audit import (
     BARRIER_COMMAND,
     CONFIG_CHANGE,
     CROSSING_CLOSED,
@@ -26,8 +27,7 @@ from edge.audit import (
     OFFICER_ACTION,
     AuditRecord,
 )
-from edge.audit.backwards import records_backwards
-from edge.lane.crossing import Decision, OfficerAction
+from edge.recording.audit.backwards import records_backwards
 
 START_EVENT = "start"  # payload "event" of the config_change record the service writes at each start
 CLOSED_AT_RESTART = "closed at restart"  # how the closing note of a crossing acted on before a crash begins

@@ -1,0 +1,8 @@
+"""The running service: one process for every lane of the checkpoint, and what keeps it alive for months.
+
+- `runner.py`: the lanes, the kiosk server, and a clean stop;
+- `systemd.py`: readiness, status and a watchdog fed by real pipeline progress;
+- `install.py`: `edge service install` (user, directories, config, unit);
+- `storage.py`: the state disk's alarm; `allocator.py`: glibc arenas; `proc.py`: the process's resources;
+- `logs.py`: structured logs for journald; `metrics.py`: Prometheus text for the operator.
+"""
