@@ -16,38 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
 
 from hardware.health import DeviceHealth
-from hardware.link import LinkDown, SerialLink, SerialLinkSettings
+from hardware.link import LinkDown, SerialLink
 from hardware.modbus_rtu import ModbusError, ModbusRtuMaster
-
-
-class BarrierSettings(Protocol):
-    """What the barrier driver needs from the config (edge.config.BarrierConfig provides it)."""
-
-    @property
-    def link(self) -> SerialLinkSettings: ...
-    @property
-    def unit_id(self) -> int: ...
-    @property
-    def open_coil(self) -> int: ...
-    @property
-    def close_coil(self) -> int | None: ...
-    @property
-    def loop_input(self) -> int | None: ...
-    @property
-    def arm_up_input(self) -> int: ...
-    @property
-    def arm_down_input(self) -> int: ...
-    @property
-    def pulse_s(self) -> float: ...
-    @property
-    def travel_timeout_s(self) -> float: ...
-    @property
-    def response_timeout_s(self) -> float: ...
-    @property
-    def retries(self) -> int: ...
+from hardware.settings import BarrierSettings
 
 
 class ArmState(StrEnum):

@@ -13,40 +13,18 @@ import contextlib
 import select
 import termios
 import time
-from typing import NoReturn, Protocol
+from typing import NoReturn
 
 import serial
 
 from hardware.health import HealthListener, HealthTracker
+from hardware.settings import SerialLinkSettings
 
 # What a port can raise when the device goes away; termios.error is no OSError (a pty whose other end closed).
 _PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 # A read waits at most this long for input, so callers keep their own deadlines to within it.
 _READ_SLICE_S = 0.01
-
-
-class SerialLinkSettings(Protocol):
-    """What a link needs from the config (edge.config.SerialLinkConfig provides it)."""
-
-    @property
-    def url(self) -> str: ...
-    @property
-    def baudrate(self) -> int: ...
-    @property
-    def bytesize(self) -> int: ...
-    @property
-    def parity(self) -> str: ...
-    @property
-    def stopbits(self) -> float: ...
-    @property
-    def write_timeout_s(self) -> float: ...
-    @property
-    def reconnect_initial_s(self) -> float: ...
-    @property
-    def reconnect_max_s(self) -> float: ...
-    @property
-    def recover_after(self) -> int: ...
 
 
 class LinkDown(Exception):

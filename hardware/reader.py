@@ -11,30 +11,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Protocol
 
 from hardware.health import DeviceHealth
-from hardware.link import LinkDown, SerialLink, SerialLinkSettings
+from hardware.link import LinkDown, SerialLink
 from hardware.mrz import Mrz, MrzFormatError, parse_mrz
-from hardware.reader_framing import Framing, ReaderFrame, decoder_for
+from hardware.reader_framing import ReaderFrame, decoder_for
+from hardware.settings import ReaderSettings
 
 _CHUNK = 4096
 _FLOOD = "flood"
-
-
-class ReaderSettings(Protocol):
-    """What the reader driver needs from the config (edge.config.ReaderConfig provides it)."""
-
-    @property
-    def link(self) -> SerialLinkSettings: ...
-    @property
-    def framing(self) -> Framing: ...
-    @property
-    def max_frame_bytes(self) -> int: ...
-    @property
-    def frame_timeout_s(self) -> float: ...
-    @property
-    def flood_bytes_per_s(self) -> int: ...
 
 
 @dataclass(frozen=True)

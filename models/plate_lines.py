@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from edge.plates.formats import BUILTIN_REGIONS, DIGITS, LETTERS
+from edge.config.plate_regions import BUILTIN_REGIONS, DIGITS, LETTERS
 from edge.plates.lines import TextLine, cut_line
 from edge.plates.ocr import LINE_HEIGHT
 

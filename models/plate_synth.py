@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 from plate_lines import WORDS, flat_plate, random_text
 
-from edge.plates.formats import BUILTIN_REGIONS, DIGITS, LETTERS
+from edge.config.plate_regions import BUILTIN_REGIONS, DIGITS, LETTERS
 from edge.synthetic.plates import PlateSpec, draw_plate
 from edge.synthetic.regions import REGIONS, random_plate_text
 

@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from edge.config import BarrierConfig, ReaderConfig, SerialLinkConfig
 from hardware.barrier import BarrierCommand, ModbusBarrier
 from hardware.health import DeviceHealth, DeviceState
 from hardware.link import SerialLink
 from hardware.reader import DocumentReader, ReaderEvent
+from hardware.settings import BarrierSettings, ReaderSettings, SerialLinkSettings
 from hardware.sim.client import SimProcess
 
 T = TypeVar("T")
@@ -22,17 +22,17 @@ TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F120
 FAST_BARRIER_SIM = ("--motor-delay", "0.05", "--travel", "0.3", "--close-after", "0.3")
 
 
-def link_config(url: str, **overrides) -> SerialLinkConfig:
-    return SerialLinkConfig(url=url, reconnect_initial_s=0.05, reconnect_max_s=0.5, recover_after=2, **overrides)
+def link_config(url: str, **overrides) -> SerialLinkSettings:
+    return SerialLinkSettings(url=url, reconnect_initial_s=0.05, reconnect_max_s=0.5, recover_after=2, **overrides)
 
 
-def barrier_config(url: str, **overrides) -> BarrierConfig:
+def barrier_config(url: str, **overrides) -> BarrierSettings:
     settings = {"pulse_s": 0.05, "travel_timeout_s": 2.0, "response_timeout_s": 0.2, "retries": 1}
-    return BarrierConfig(link=link_config(url), **(settings | overrides))
+    return BarrierSettings(link=link_config(url), **(settings | overrides))
 
 
-def reader_config(url: str, framing: str, **overrides) -> ReaderConfig:
-    return ReaderConfig(link=link_config(url), framing=framing, **({"frame_timeout_s": 0.3} | overrides))
+def reader_config(url: str, framing: str, **overrides) -> ReaderSettings:
+    return ReaderSettings(link=link_config(url), framing=framing, **({"frame_timeout_s": 0.3} | overrides))
 
 
 def wait_until(probe: Callable[[], T], done: Callable[[T], bool], what: str, timeout: float = DEADLINE_S) -> T:

@@ -38,7 +38,7 @@ class SimLane:
         self.config.write_text(f"""
 state_dir = "{state_dir}"
 
-[crossing]
+[checkpoint]
 id = "test"
 name = "Test crossing"
 country = "UTO"

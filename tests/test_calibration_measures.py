@@ -11,7 +11,7 @@ from edge.calibration.lens import Board, LensError, calibrate_lens, find_board
 from edge.calibration.measures import exposure, focus_score
 from edge.calibration.shutter import px_per_m_from_characters, shutter_advice
 from edge.calibration.sizes import face_size, plate_size
-from edge.config import FacesConfig, Roi
+from edge.config import FacesConfig, RegionOfInterest
 from edge.faces.detectors import frame_detector
 from edge.faces.observe import FaceObserver
 from edge.plates.pipeline import PlateReader
@@ -92,10 +92,10 @@ def test_exposure_reports_mean_clipping_and_what_to_do(scene):
     assert dark.mean == pytest.approx(fine.mean * 0.25, rel=0.05) and "too dark" in dark.problems[0]
     burnt = exposure(cv2.convertScaleAbs(frame, alpha=2.5))
     assert burnt.bright_clipped > 0.2 and any("clipped to white" in p for p in burnt.problems)
-    roi = Roi(x=0, y=0, width=100, height=100)
+    roi = RegionOfInterest(x=0, y=0, width=100, height=100)
     assert exposure(np.full((200, 200, 3), 255, np.uint8), roi).bright_clipped == 1.0
     with pytest.raises(ValueError, match="outside"):
-        exposure(frame, Roi(x=2000, y=0, width=10, height=10))
+        exposure(frame, RegionOfInterest(x=2000, y=0, width=10, height=10))
 
 
 def test_plate_character_height_is_measured_on_the_plate_the_reader_reads(scene):

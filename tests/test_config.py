@@ -35,6 +35,22 @@ def test_relative_state_dir_is_resolved_against_the_config_file(tmp_path):
     assert load_config(path).state_dir == (tmp_path / "sub" / "state").resolve()
 
 
+def test_the_old_crossing_section_still_loads_and_the_check_says_to_rename_it(tmp_path):
+    path = tmp_path / "edge.toml"
+    path.write_text(DEMO.replace("[checkpoint]\n", "[crossing]\n"))
+    result = _check(path)
+    assert result.returncode == 0, result.stderr
+    assert "[crossing] is deprecated: rename it [checkpoint]" in result.stderr
+    assert load_config(path).checkpoint.id == load_config().checkpoint.id
+
+
+def test_the_old_and_the_new_name_of_a_section_together_are_refused(tmp_path):
+    path = tmp_path / "edge.toml"
+    path.write_text(DEMO + '\n[crossing]\nid = "other"\n')
+    with pytest.raises(ConfigError, match=r"crossing: the old name of \[checkpoint\]"):
+        load_config(path)
+
+
 def test_a_lane_sets_the_confidence_from_which_a_plate_read_is_sure(tmp_path):
     path = tmp_path / "edge.toml"
     path.write_text(DEMO + "plates.sure_confidence = 0.97\n")  # a key of the last table: lane-2
@@ -51,8 +67,8 @@ BROKEN = [
      "lanes[0].autoclear", "unknown key"),
     ("wrong type", lambda s: s.replace("port = 8080", 'port = "eighty"'), "kiosk.port", "integer"),
     ("out of range", lambda s: s.replace("port = 8080", "port = 70000"), "kiosk.port", "65535"),
-    ("missing section", lambda s: s.replace('[crossing]\nid = "demo"\nname = "Demo crossing"\n', "[crossing]\n"),
-     "crossing.id", "missing"),
+    ("missing section", lambda s: s.replace('[checkpoint]\nid = "demo"\nname = "Demo crossing"\n', "[checkpoint]\n"),
+     "checkpoint.id", "missing"),
     ("negative fps", lambda s: s.replace("seed=1\", fps = 10", "seed=1\", fps = -5", 1),
      "lanes[0].cameras.plate.fps", "greater than 0"),
     ("missing camera", lambda s: s.replace('cameras.face = { url = "synthetic://lane-1/face?seed=1", fps = 10 }\n', ""),
@@ -60,7 +76,7 @@ BROKEN = [
     ("bad lane id", lambda s: s.replace('id = "lane-2"', 'id = "Lane 2!"'), "lanes[1].id", "pattern"),
     ("duplicate lane id", lambda s: s.replace('id = "lane-2"', 'id = "lane-1"'), "lanes", "used twice"),
     ("bad log level", lambda s: s.replace('level = "info"', 'level = "loud"'), "logging.level", "debug"),
-    ("bad country code", lambda s: s.replace('country = "UTO"', 'country = "Utopia"'), "crossing.country", "pattern"),
+    ("bad country code", lambda s: s.replace('country = "UTO"', 'country = "Utopia"'), "checkpoint.country", "pattern"),
     ("public bind without TLS", lambda s: s.replace('host = "127.0.0.1"', 'host = "0.0.0.0"'), "kiosk",
      "requires tls"),
     ("back-off order", lambda s: s.replace("seed=2\", fps = 10", "seed=2\", fps = 10, backoff_initial_s = 30, "

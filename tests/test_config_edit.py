@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from edge.config import DEFAULT_CONFIG, parse_config
-from edge.config_edit import ConfigEditError, edited_text, set_values
+from edge.config.edit import ConfigEditError, edited_text, set_values
 
 EXAMPLE = DEFAULT_CONFIG.parent / "example-lane.toml"
 ROI = {"x": 10, "y": 20, "width": 300, "height": 200}

@@ -27,7 +27,7 @@ def edge(*args: str, stdin: str | None = None, timeout: float = 120) -> subproce
 def lane_config(tmp_path: Path, barrier_url: str | None = None, reader_url: str | None = None) -> Path:
     text = f"""
 state_dir = "{tmp_path / 'state'}"
-[crossing]
+[checkpoint]
 id = "test"
 name = "Test crossing"
 country = "UTO"

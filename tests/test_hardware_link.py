@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from edge.config import SerialLinkConfig
 from hardware.health import DeviceState, HealthTracker
 from hardware.link import LinkDown, SerialLink
+from hardware.settings import SerialLinkSettings
 from hardware.sim.client import SimProcess
 from tests.hardware_helpers import HealthLog, link_config, wait_until
 
@@ -23,7 +23,7 @@ def test_an_unreachable_device_is_offline_with_the_error_and_not_retried_before_
     with SimProcess("reader", "--tcp", "0") as sim:
         url = sim.url  # a port that was just free: nothing listens there now
     health = HealthLog()
-    settings = SerialLinkConfig(url=url, reconnect_initial_s=60, reconnect_max_s=60)
+    settings = SerialLinkSettings(url=url, reconnect_initial_s=60, reconnect_max_s=60)
     link = SerialLink.for_device("reader", settings, health)
     assert not link.ensure_open()
     assert [h.state for h in health.changes] == [DeviceState.OFFLINE]

@@ -11,7 +11,7 @@ import pytest
 
 from edge.cli import main
 from edge.config import DEFAULT_CONFIG, SURE_CONFIDENCE, load_config
-from edge.plates.pipeline import PlateReader, ReaderSettings
+from edge.plates.pipeline import PlateReader, PlateReaderSettings
 from tests.plate_images import background, crop_of, draw_plate, place
 
 PLATES = ("AB1234", "KCA159", "ZX4071")
@@ -121,7 +121,7 @@ def test_calibrate_finds_the_lowest_confidence_of_exact_reads_and_writes_it_into
     assert main(["alpr", "calibrate", str(folder), "--target-precision", "0.5", "--config", str(config)]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     result = json.loads(out[-1])
-    reader = PlateReader(ReaderSettings())
+    reader = PlateReader(PlateReaderSettings())
     confidences = [reader.read_crop(cv2.imread(str(folder / f"c{i}.png")), "any").confidence for i in range(3)]
     assert result["threshold"] == min(confidences)
     assert (result["images"], result["sure"], result["correct"], result["sure_share"], result["sure_precision"]) == (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from edge.config import SURE_CONFIDENCE, PlateFormatConfig, PlatesConfig
+from edge.config.plate_regions import BUILTIN_REGIONS
 from edge.plates.certainty import CalibrationError, SureRule, calibrate, fits, min_sure_reads
-from edge.plates.formats import BUILTIN_REGIONS
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from edge.config import PlatesConfig
-from edge.plates.formats import ALPHABET, BUILTIN_REGIONS, LOOKALIKE_WEIGHT, RegionFormat, read_plate
+from edge.config.plate_regions import BUILTIN_REGIONS, RegionFormat
+from edge.plates.formats import ALPHABET, LOOKALIKE_WEIGHT, read_plate
 
 
 def recogniser_output(chars: list[dict[str, float]]) -> np.ndarray:

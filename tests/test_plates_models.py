@@ -20,7 +20,7 @@ from edge.config import PlatesConfig
 from edge.model_files import MANIFEST, MODELS_DIR, ModelError
 from edge.plates.decoders import best_path
 from edge.plates.detector import CnnPlateDetector, shared_detector
-from edge.plates.pipeline import PlateReader, ReaderSettings
+from edge.plates.pipeline import PlateReader, PlateReaderSettings
 from edge.plates.recogniser import CnnRecogniser, shared_recogniser
 from edge.plates.stages import PlateImage
 from edge.synthetic.crops import render_plate
@@ -55,7 +55,7 @@ def test_the_detector_finds_the_plate_among_its_top_three_boxes(frames: list[Pla
 
 def test_the_recogniser_reads_rendered_plate_crops() -> None:
     recogniser = shared_recogniser()
-    reader = PlateReader(ReaderSettings(regions=("any",)), recogniser=recogniser)
+    reader = PlateReader(PlateReaderSettings(regions=("any",)), recogniser=recogniser)
     rng = np.random.default_rng(5150)
     exact = 0
     for region in ("us-ny", "us-il", "nl", "it", "pl", "br"):
@@ -67,7 +67,7 @@ def test_the_recogniser_reads_rendered_plate_crops() -> None:
 
 
 def test_the_pipeline_reads_plates_in_rendered_frames_and_points_at_them(frames: list[PlateFrame]) -> None:
-    reader = PlateReader(ReaderSettings(regions=("us", "eu", "br")))
+    reader = PlateReader(PlateReaderSettings(regions=("us", "eu", "br")))
     exact = 0
     for frame in frames:
         reads = reader.read_frame(frame.image, timestamp=3.5)
@@ -84,7 +84,7 @@ def test_a_plate_outside_the_roi_is_not_read(frames: list[PlateFrame]) -> None:
     x, _, w, _ = frame.box
     # An ROI beside the plate, not over it.
     roi = (0, 0, max(1, x - 20), 720) if x > 640 else (x + w + 20, 0, 1280 - x - w - 20, 720)
-    reader = PlateReader(ReaderSettings(regions=("us", "eu", "br"), roi=roi))
+    reader = PlateReader(PlateReaderSettings(regions=("us", "eu", "br"), roi=roi))
     assert all(read.text != frame.text for read in reader.read_frame(frame.image))
 
 

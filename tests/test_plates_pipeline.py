@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.plates.formats import RegionFormat
+from edge.config.plate_regions import RegionFormat
 from edge.plates.localiser import PlateLocaliser
-from edge.plates.pipeline import PlateReader, ReaderSettings, grey
+from edge.plates.pipeline import PlateReader, PlateReaderSettings, grey
 from edge.plates.voting import PlateVoter, VotingPolicy
 from tests.plate_images import background, crop_of, draw_plate, draw_two_line_plate, place
 
@@ -19,7 +19,7 @@ FORMATS = {"tt": TEST_REGION}
 
 @pytest.fixture(scope="module")
 def reader() -> PlateReader:
-    return PlateReader(ReaderSettings(regions=("tt",)), formats=FORMATS)
+    return PlateReader(PlateReaderSettings(regions=("tt",)), formats=FORMATS)
 
 
 @pytest.mark.parametrize(("text", "width", "tilt"), [
@@ -62,15 +62,15 @@ def test_light_on_dark_plates_are_read(reader: PlateReader) -> None:
 
 def test_a_plate_outside_the_roi_is_not_read() -> None:
     frame = place(background(np.random.default_rng(4)), draw_plate("AB1234"), (300, 300), 200)
-    inside = PlateReader(ReaderSettings(regions=("tt",), roi=(100, 200, 400, 200)), formats=FORMATS)
-    outside = PlateReader(ReaderSettings(regions=("tt",), roi=(700, 100, 500, 500)), formats=FORMATS)
+    inside = PlateReader(PlateReaderSettings(regions=("tt",), roi=(100, 200, 400, 200)), formats=FORMATS)
+    outside = PlateReader(PlateReaderSettings(regions=("tt",), roi=(700, 100, 500, 500)), formats=FORMATS)
     assert [r.text for r in inside.read_frame(frame)][:1] == ["AB1234"]
     assert outside.read_frame(frame) == []
 
 
 def test_a_roi_outside_the_frame_is_refused() -> None:
     frame = place(background(np.random.default_rng(5)), draw_plate("AB1234"), (300, 300), 200)
-    bad = PlateReader(ReaderSettings(regions=("tt",), roi=(2000, 100, 50, 50)), formats=FORMATS)
+    bad = PlateReader(PlateReaderSettings(regions=("tt",), roi=(2000, 100, 50, 50)), formats=FORMATS)
     with pytest.raises(ValueError, match="outside the 1280x720 frame"):
         bad.read_frame(frame)
 
@@ -88,8 +88,8 @@ def test_an_empty_crop_reads_nothing(reader: PlateReader) -> None:
 
 def test_bad_inputs_get_clear_errors() -> None:
     with pytest.raises(ValueError, match="unknown plate region"):
-        PlateReader(ReaderSettings(regions=("nowhere",)))
-    reader = PlateReader(ReaderSettings(regions=("tt",)), formats=FORMATS)
+        PlateReader(PlateReaderSettings(regions=("nowhere",)))
+    reader = PlateReader(PlateReaderSettings(regions=("tt",)), formats=FORMATS)
     with pytest.raises(ValueError, match="grey or BGR image"):
         reader.read_frame(np.zeros((10, 10, 2), np.uint8))
 
@@ -110,7 +110,7 @@ def test_a_stopped_vehicle_gives_one_plate_read(reader: PlateReader) -> None:
 
 def test_two_line_plates_are_read_where_the_format_declares_them() -> None:
     moto = RegionFormat("tm", "Two-line land", ("LLL/DLDD",), free=False)
-    reader = PlateReader(ReaderSettings(regions=("tm",)), formats={"tm": moto})
+    reader = PlateReader(PlateReaderSettings(regions=("tm",)), formats={"tm": moto})
     plate = draw_two_line_plate("KXR", "4B27")
     frame = place(background(np.random.default_rng(21)), plate, (640, 450), 160, 5.0)
     reads = reader.read_frame(frame)
@@ -124,7 +124,7 @@ def test_two_line_plates_are_read_where_the_format_declares_them() -> None:
 
 def test_single_line_regions_do_not_join_two_lines() -> None:
     frame = place(background(np.random.default_rng(22)), draw_two_line_plate("KXR", "4527"), (640, 450), 160)
-    reads = PlateReader(ReaderSettings(regions=("tt",)), formats=FORMATS).read_frame(frame)
+    reads = PlateReader(PlateReaderSettings(regions=("tt",)), formats=FORMATS).read_frame(frame)
     assert "KXR4527" not in [r.text for r in reads]
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edge.config.plate_regions import BUILTIN_REGIONS, RegionFormat
 from edge.plates.decoders import FormatDecoder, GreedyDecoder
 from edge.plates.detector import INPUT_SIZE, PAD_GREY, STRIDE, decode_peaks, letterbox
-from edge.plates.formats import ALPHABET, BUILTIN_REGIONS, RegionFormat
+from edge.plates.formats import ALPHABET
 from edge.plates.localiser import RowDetector
 from edge.plates.pipeline import grey
 from edge.plates.rectify import cut_plate

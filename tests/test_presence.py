@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.config import PresenceConfig, Roi
+from edge.config import PresenceConfig, RegionOfInterest
 from edge.lane.machine import VehicleArrived, VehicleLeft, VehicleStopped
 from edge.lane.presence import PresenceDetector
 
@@ -24,7 +24,7 @@ def scene(rng: np.random.Generator, light: float = 1.0, car_x: int | None = None
     return np.dstack([image] * 3)
 
 
-def run(frames: list[np.ndarray], roi: Roi | None = None) -> list:
+def run(frames: list[np.ndarray], roi: RegionOfInterest | None = None) -> list:
     detector = PresenceDetector(PresenceConfig(), roi)
     events = []
     for i, frame in enumerate(frames):
@@ -62,8 +62,8 @@ def test_roi_limits_where_the_detector_looks():
     frames = [scene(rng) for _ in range(10)]
     frames += [scene(rng, car_x=x) for x in range(-320, 160, 40)]  # drives in from the left, stops at 160..480
     frames += [scene(rng, car_x=160) for _ in range(10)]
-    assert run(frames, roi=Roi(x=540, y=0, width=100, height=H)) == []
-    assert [type(e) for e in run(frames, roi=Roi(x=160, y=0, width=320, height=H))] == [
+    assert run(frames, roi=RegionOfInterest(x=540, y=0, width=100, height=H)) == []
+    assert [type(e) for e in run(frames, roi=RegionOfInterest(x=160, y=0, width=320, height=H))] == [
         VehicleArrived, VehicleStopped
     ]
 

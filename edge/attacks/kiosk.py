@@ -160,7 +160,7 @@ TRAVERSALS = [
     "/api/lanes/lane-1/crossings/%2e%2e/portrait.jpg",
 ]
 # What a file outside the kiosk's static folder would show.
-_LEAK_MARKS = (b"root:", b"state_dir", b"[crossing]", b"import ", b'"seq":')
+_LEAK_MARKS = (b"root:", b"state_dir", b"[checkpoint]", b"import ", b'"seq":')
 
 
 @attack("path-traversal", f"{len(TRAVERSALS)} paths that climb out of the static folder and the crossing images")

@@ -21,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from edge.config import BarrierConfig, ReaderConfig, SerialLinkConfig
 from hardware.barrier import ArmState, BarrierCommand, ModbusBarrier, OpenFailed, OpenRefused
 from hardware.health import DeviceHealth, DeviceState
 from hardware.link import SerialLink
 from hardware.mrz import TravelDocument, compose_td3
 from hardware.reader import DocumentRead, DocumentReader, ReaderEvent, RescanRequired
 from hardware.reader_framing import FRAMINGS
+from hardware.settings import BarrierSettings, ReaderSettings, SerialLinkSettings
 from hardware.sim.client import SimProcess
 
 # Faults and how often each is drawn. Floods and stuck arms take a second or so each; keep them rarer.
@@ -89,9 +89,9 @@ class _HealthLog:
         return any(h.state is not DeviceState.ONLINE for h in self.changes[mark:])
 
 
-def _link(url: str) -> SerialLinkConfig:
+def _link(url: str) -> SerialLinkSettings:
     # Product defaults for reconnect back-off, so the recovery figure is the shipped one.
-    return SerialLinkConfig(url=url, recover_after=2)
+    return SerialLinkSettings(url=url, recover_after=2)
 
 
 class _Rig:
@@ -102,7 +102,7 @@ class _Rig:
         # Quick motion, but the arm stays up long enough for a poll slowed by a fault to see it.
         self.barrier_sim = self._start("barrier", "--motor-delay", "0.02", "--travel", "0.1", "--close-after", "1.0")
         self.barrier_health = _HealthLog()
-        config = BarrierConfig(link=_link(self.barrier_sim.url), pulse_s=0.01, travel_timeout_s=0.4,
+        config = BarrierSettings(link=_link(self.barrier_sim.url), pulse_s=0.01, travel_timeout_s=0.4,
                                response_timeout_s=0.03, retries=1)
         link = SerialLink.for_device("barrier", config.link, self.barrier_health)
         self.barrier = ModbusBarrier("bench barrier", config, link, self._record)
@@ -110,7 +110,8 @@ class _Rig:
         for framing in FRAMINGS:
             sim = self._start("reader", "--framing", framing)
             health = _HealthLog()
-            rconfig = ReaderConfig(link=_link(sim.url), framing=framing, frame_timeout_s=0.1, flood_bytes_per_s=50_000)
+            rconfig = ReaderSettings(link=_link(sim.url), framing=framing, frame_timeout_s=0.1,
+                                     flood_bytes_per_s=50_000)
             reader = DocumentReader(f"bench reader ({framing})", rconfig,
                                     SerialLink.for_device(f"reader-{framing}", rconfig.link, health))
             self.readers[framing] = (sim, reader, health)

@@ -8,5 +8,5 @@
     lens.py        intrinsics and distortion from checkerboard images
     drift.py       today's view against the calibrated baseline: focus, exposure, movement, content
 
-Results go into the crossing's config through edge/config_edit.py (comments kept, backup made).
+Results go into the crossing's config through edge/config/edit.py (comments kept, backup made).
 """

@@ -14,7 +14,7 @@ import math
 import cv2
 import numpy as np
 
-from edge.config import PerspectiveWarp, Roi
+from edge.config import PerspectiveWarp, RegionOfInterest
 
 # A warped ROI larger than this many times the ROI means the corners imply a view so oblique that
 # most of the output would be stretched pixels: almost always mistyped corners.
@@ -61,7 +61,7 @@ def _plate_width(corners: np.ndarray) -> float:
     return float((np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[2] - corners[3])) / 2)
 
 
-def roi_around(corners: np.ndarray, width: int, height: int, margin: float = 1.0) -> Roi:
+def roi_around(corners: np.ndarray, width: int, height: int, margin: float = 1.0) -> RegionOfInterest:
     """The plate's box grown by `margin` plate widths on every side (other vehicles stop a little
     further on or short, and carry their plates higher or lower), clipped to the frame."""
     check_corners(corners, width, height)
@@ -71,10 +71,10 @@ def roi_around(corners: np.ndarray, width: int, height: int, margin: float = 1.0
     x0, y0 = np.maximum(corners.min(axis=0) - grow, 0)
     x1, y1 = np.minimum(corners.max(axis=0) + grow, (width, height))
     x, y = math.floor(x0), math.floor(y0)
-    return Roi(x=x, y=y, width=math.ceil(x1) - x, height=math.ceil(y1) - y)
+    return RegionOfInterest(x=x, y=y, width=math.ceil(x1) - x, height=math.ceil(y1) - y)
 
 
-def warp_for_plate(corners: np.ndarray, roi: Roi, aspect: float | None = None) -> PerspectiveWarp:
+def warp_for_plate(corners: np.ndarray, roi: RegionOfInterest, aspect: float | None = None) -> PerspectiveWarp:
     """The homography (ROI pixels -> warped pixels) that makes the plate an upright rectangle.
 
     `aspect` is the plate's real width over height (520/110 for EU plates, 12/6 for US ones); by
@@ -107,14 +107,14 @@ def warp_for_plate(corners: np.ndarray, roi: Roi, aspect: float | None = None) -
     return PerspectiveWarp(matrix=[[float(v) for v in row] for row in matrix], width=out_w, height=out_h)
 
 
-def apply_warp(image: np.ndarray, roi: Roi | None, warp: PerspectiveWarp) -> np.ndarray:
+def apply_warp(image: np.ndarray, roi: RegionOfInterest | None, warp: PerspectiveWarp) -> np.ndarray:
     """The ROI of `image` (all of it without one) as the warp sees it."""
     view = image if roi is None else image[roi.y : roi.y + roi.height, roi.x : roi.x + roi.width]
     return cv2.warpPerspective(view, np.array(warp.matrix, dtype=np.float64), (warp.width, warp.height),
                                flags=cv2.INTER_LINEAR)  # fmt: skip
 
 
-def warp_points(points: np.ndarray, roi: Roi | None, warp: PerspectiveWarp) -> np.ndarray:
+def warp_points(points: np.ndarray, roi: RegionOfInterest | None, warp: PerspectiveWarp) -> np.ndarray:
     """Frame points (N x 2) where the warp puts them."""
     offset = np.zeros(2) if roi is None else np.array([roi.x, roi.y], dtype=np.float64)
     local = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2) - offset

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.config import Roi
+from edge.config import RegionOfInterest
 from edge.plates.pipeline import grey
 
 HISTOGRAM_BINS = 16
@@ -20,7 +20,7 @@ MAX_CLIPPED = 0.02
 MIN_MEAN, MAX_MEAN = 60.0, 200.0
 
 
-def crop(image: np.ndarray, roi: Roi | None) -> np.ndarray:
+def crop(image: np.ndarray, roi: RegionOfInterest | None) -> np.ndarray:
     if roi is None:
         return image
     height, width = image.shape[:2]
@@ -29,7 +29,7 @@ def crop(image: np.ndarray, roi: Roi | None) -> np.ndarray:
     return image[roi.y : roi.y + roi.height, roi.x : roi.x + roi.width]
 
 
-def focus_score(image: np.ndarray, roi: Roi | None = None) -> float:
+def focus_score(image: np.ndarray, roi: RegionOfInterest | None = None) -> float:
     """Variance of the Laplacian of the grey image: higher is sharper. It depends on what is in
     view, so it is compared between frames of the same scene (while turning the focus ring, or
     against the calibrated baseline), never against a fixed number."""
@@ -49,7 +49,7 @@ class Exposure:
         return self.dark_clipped + self.bright_clipped
 
 
-def exposure(image: np.ndarray, roi: Roi | None = None) -> Exposure:
+def exposure(image: np.ndarray, roi: RegionOfInterest | None = None) -> Exposure:
     pixels = crop(grey(image), roi)
     counts = np.bincount(pixels.ravel(), minlength=256).astype(np.float64) / pixels.size
     mean = float(np.dot(np.arange(256), counts))

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from edge.config import SURE_CONFIDENCE, PlatesConfig
-from edge.config_edit import ConfigEditError, set_tables
+from edge.config.edit import ConfigEditError, set_tables
+from edge.config.plate_regions import BUILTIN_REGIONS
 from edge.image_files import ImageFileError, read_image
 from edge.plates.certainty import SureRule, calibrate
 from edge.plates.dataset import DatasetError, LabelledCrop, LabelledFrame, is_crops_folder, load_crops, load_frames
-from edge.plates.formats import BUILTIN_REGIONS
-from edge.plates.pipeline import PlateReader, ReaderSettings
+from edge.plates.pipeline import PlateReader, PlateReaderSettings
 from edge.plates.reads import FrameRead, Quad
 from edge.service.proc import rss_mb
 
@@ -75,19 +75,19 @@ def _fraction(text: str) -> float:
 def _add_reader_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", action="append", dest="regions", metavar="CODE",
                         help=f"plate region format (repeatable; default any): {', '.join(BUILTIN_REGIONS)}")
-    parser.add_argument("--candidates", type=int, default=ReaderSettings.candidates,
+    parser.add_argument("--candidates", type=int, default=PlateReaderSettings.candidates,
                         help="plates (the detector's best boxes) read per frame")
-    parser.add_argument("--detector", choices=("cnn", "rows"), default=ReaderSettings.detector,
+    parser.add_argument("--detector", choices=("cnn", "rows"), default=PlateReaderSettings.detector,
                         help="the plate detector: the CNN (default) or the classical row search")
-    parser.add_argument("--recogniser", choices=("cnn", "easyocr"), default=ReaderSettings.recogniser,
+    parser.add_argument("--recogniser", choices=("cnn", "easyocr"), default=PlateReaderSettings.recogniser,
                         help="the recogniser: the plate CNN (default) or EasyOCR's english_g2 line reader")
-    parser.add_argument("--decoder", choices=("formats", "greedy"), default=ReaderSettings.decoder,
+    parser.add_argument("--decoder", choices=("formats", "greedy"), default=PlateReaderSettings.decoder,
                         help="the decoder: the regions' formats (default) or the network's best path")
 
 
 def _reader(args: argparse.Namespace) -> PlateReader:
     regions = tuple(args.regions or ("any",))
-    return PlateReader(ReaderSettings(regions=regions, candidates=args.candidates, detector=args.detector,
+    return PlateReader(PlateReaderSettings(regions=regions, candidates=args.candidates, detector=args.detector,
                                       recogniser=args.recogniser, decoder=args.decoder))
 
 

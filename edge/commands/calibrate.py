@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from edge.commands.config import load_for_command
-from edge.config import DEFAULT_CONFIG, CameraConfig, EdgeConfig, Roi
+from edge.config import DEFAULT_CONFIG, CameraConfig, EdgeConfig, RegionOfInterest
 
 EXIT_OK, EXIT_OUTSIDE_TARGET, EXIT_BAD_INPUT, EXIT_DRIFT = 0, 1, 2, 3
 CAMERAS = ("plate", "face")
@@ -106,7 +106,7 @@ def _run(action: Callable[[argparse.Namespace, EdgeConfig], int], args: argparse
     from edge.calibration.frames import FramesError
     from edge.calibration.geometry import GeometryError
     from edge.calibration.lens import LensError
-    from edge.config_edit import ConfigEditError
+    from edge.config.edit import ConfigEditError
 
     config = load_for_command(args.config)
     try:
@@ -142,12 +142,12 @@ def _frames(args: argparse.Namespace, config: EdgeConfig) -> list[tuple[str, np.
     return grab_frames(url, args.frames, args.every)
 
 
-def _region(args: argparse.Namespace, config: EdgeConfig) -> Roi | None:
+def _region(args: argparse.Namespace, config: EdgeConfig) -> RegionOfInterest | None:
     """Where to measure: --roi, else the lane camera's ROI, else the whole frame."""
     if args.roi:
         try:
             x, y, width, height = (int(v) for v in args.roi.split(","))
-            return Roi(x=x, y=y, width=width, height=height)
+            return RegionOfInterest(x=x, y=y, width=width, height=height)
         except ValueError:
             raise _Refused(f"--roi {args.roi!r} is not x,y,width,height in whole non-negative pixels") from None
     camera = _camera(config, args)
@@ -159,7 +159,7 @@ def _emit(result: dict[str, Any]) -> None:
 
 
 def _write_camera(args: argparse.Namespace, config: EdgeConfig, values: dict[str, Any]) -> None:
-    from edge.config_edit import literal, set_values
+    from edge.config.edit import literal, set_values
 
     table = ("lanes", _lane_index(config, args.lane), "cameras", args.camera)
     if args.dry_run:
@@ -204,10 +204,10 @@ def _exposure(args: argparse.Namespace, config: EdgeConfig) -> int:
 
 def _plate_sizes(args: argparse.Namespace, config: EdgeConfig) -> dict[str, Any]:
     from edge.calibration.sizes import plate_size
-    from edge.plates.pipeline import PlateReader, ReaderSettings
+    from edge.plates.pipeline import PlateReader, PlateReaderSettings
 
     roi = _region(args, config)
-    reader = PlateReader(ReaderSettings(roi=None if roi is None else (roi.x, roi.y, roi.width, roi.height)))
+    reader = PlateReader(PlateReaderSettings(roi=None if roi is None else (roi.x, roi.y, roi.width, roi.height)))
     return {name: plate_size(image, reader, config.calibration.min_plate_char_px)
             for name, image in _frames(args, config)}  # fmt: skip
 
@@ -276,7 +276,7 @@ def _shutter(args: argparse.Namespace, config: EdgeConfig) -> int:
 # -- geometry and lens: results written to the lane camera's config ------------------------------
 
 
-def _plate_corners(args: argparse.Namespace, config: EdgeConfig) -> tuple[np.ndarray, Roi, np.ndarray]:
+def _plate_corners(args: argparse.Namespace, config: EdgeConfig) -> tuple[np.ndarray, RegionOfInterest, np.ndarray]:
     """The corners given, the ROI around them, and the frame they were given on."""
     from edge.calibration.geometry import parse_corners, roi_around
 

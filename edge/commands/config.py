@@ -35,5 +35,5 @@ def load_for_command(path: str) -> EdgeConfig:
 def _check(args: argparse.Namespace) -> int:
     config = load_for_command(args.file)
     lanes = ", ".join(lane.id for lane in config.lanes)
-    print(f"{args.file}: ok (crossing {config.crossing.id}, lanes {lanes})")
+    print(f"{args.file}: ok (checkpoint {config.checkpoint.id}, lanes {lanes})")
     return 0

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from edge.commands.config import EXIT_BAD_CONFIG, load_for_command
-from edge.config import DEFAULT_CONFIG, BarrierConfig, EdgeConfig, LaneConfig
+from edge.config import DEFAULT_CONFIG, EdgeConfig, LaneConfig
 from edge.recording.audit import AuditBusy, AuditError, AuditLog
 from edge.recording.outbox.queue import Outbox
 from edge.recording.recorder import Recorder, outbox_marker
@@ -38,6 +38,7 @@ from hardware.barrier import (
 from hardware.health import DeviceHealth, DeviceState
 from hardware.link import SerialLink
 from hardware.reader import DocumentRead, DocumentReader, ReaderEvent
+from hardware.settings import BarrierSettings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -111,7 +112,7 @@ def _records(config: EdgeConfig) -> Iterator[Recorder]:
     except AuditBusy as exc:
         raise ServiceRunning(str(exc)) from None
     try:
-        with Outbox(state / config.outbox.path, source=config.crossing.id) as outbox:
+        with Outbox(state / config.outbox.path, source=config.checkpoint.id) as outbox:
             yield Recorder(audit, outbox, marker=outbox_marker(state))
     finally:
         audit.close()
@@ -125,7 +126,7 @@ def _status_only(command: BarrierCommand) -> None:
     raise OpenRefused(f"`edge device barrier status` sends no commands (not sent: {command.action})")
 
 
-def _barrier(lane: LaneConfig, sink: BarrierCommandSink = _status_only) -> tuple[ModbusBarrier, BarrierConfig]:
+def _barrier(lane: LaneConfig, sink: BarrierCommandSink = _status_only) -> tuple[ModbusBarrier, BarrierSettings]:
     """The lane's barrier; `sink` records each command before it is sent."""
     settings = lane.barrier
     assert settings is not None  # _lane_with checked

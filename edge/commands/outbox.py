@@ -40,7 +40,7 @@ def _status(args: argparse.Namespace) -> int:
         print(f"no outbox at {path} (nothing was ever queued)", file=sys.stderr)
         return 2
     try:
-        with Outbox(path, config.crossing.id) as outbox:
+        with Outbox(path, config.checkpoint.id) as outbox:
             print(json.dumps({"outbox": str(path), "depth": outbox.depth(), "last_delivery": outbox.last_delivery(),
                               "last_seq": outbox.last_seq(), "central": config.central is not None}))
     except OutboxError as exc:

@@ -1,6 +1,6 @@
 """Writing the calibrated threshold into a config file without disturbing anything else in it.
 
-The one key `threshold` of the `[faces]` table is set by the config editor (edge/config_edit.py):
+The one key `threshold` of the `[faces]` table is set by the config editor (edge/config/edit.py):
 comments and layout kept, a backup beside the file, the result parsed back before it replaces
 the file.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge.config_edit import ConfigEditError, set_values
+from edge.config.edit import ConfigEditError, set_values
 
 
 class ThresholdFileError(Exception):

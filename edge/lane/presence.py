@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge.config import PresenceConfig, Roi
+from edge.config import PresenceConfig, RegionOfInterest
 from edge.lane.machine import LaneEvent, VehicleArrived, VehicleLeft, VehicleStopped
 
 _WIDTH = 160  # pixels across; presence needs shapes, not detail, and this keeps it well under 1 ms
@@ -27,7 +27,7 @@ _MIN_CONTRAST = 16.0  # grey levels
 _BACKGROUND_TAU_S = 5.0  # how fast an empty lane's background follows slow light changes
 
 
-def _normalised(image: np.ndarray, roi: Roi | None) -> np.ndarray:
+def _normalised(image: np.ndarray, roi: RegionOfInterest | None) -> np.ndarray:
     # One scale for the whole frame, ROI or not, so that each working pixel averages the same
     # number of camera pixels (and of their noise).
     scale = _WIDTH / image.shape[1]
@@ -47,7 +47,7 @@ def _edges(frame: np.ndarray) -> np.ndarray:
 
 
 class PresenceDetector:
-    def __init__(self, config: PresenceConfig, roi: Roi | None = None):
+    def __init__(self, config: PresenceConfig, roi: RegionOfInterest | None = None):
         self._config = config
         self._roi = roi
         self._background: np.ndarray | None = None

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from edge.config import PlatesConfig
-from edge.plates.formats import DIGITS, RegionFormat
+from edge.config.plate_regions import DIGITS, RegionFormat
 
 
 def fits(text: str, region: RegionFormat) -> bool:

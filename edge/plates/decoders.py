@@ -18,8 +18,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from edge.config.plate_regions import RegionFormat
 from edge.plates.certainty import fits
-from edge.plates.formats import ALPHABET, Decoded, RegionFormat, read_plate, read_two_line_plate
+from edge.plates.formats import ALPHABET, Decoded, read_plate, read_two_line_plate
 from edge.plates.stages import Evidence, PlateText
 
 

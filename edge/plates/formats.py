@@ -1,4 +1,4 @@
-"""Region plate formats, and reading the recogniser's output as a plate of a region.
+"""Reading the recogniser's output as a plate of a region.
 
 A format is a list of patterns: `L` a letter the region issues, `D` a digit, `A` either. Reading
 a line against a pattern finds the pattern's most likely alignment with the recogniser's CTC
@@ -14,107 +14,18 @@ digits within their length limits when no pattern fits well; strict regions neve
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from edge.config.plate_regions import DIGITS, LETTERS, RegionFormat
 from edge.plates.ctc import Viterbi
 
-DIGITS = "0123456789"
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # The recogniser's plate classes, in order; class 0 of its output is "no character".
 ALPHABET = DIGITS + LETTERS
 # Letter -> the digit it is mistaken for (and back), as printed on plates.
 LOOKALIKES = {"O": "0", "Q": "0", "I": "1", "B": "8", "S": "5", "Z": "2", "G": "6"}
-_PATTERN = re.compile(r"^[LDA]+(/[LDA]+)?$")
-
-
-@dataclass(frozen=True)
-class RegionFormat:
-    """How plates of one region are written. A `/` in a pattern splits a two-line plate."""
-
-    code: str
-    name: str
-    patterns: tuple[str, ...] = ()
-    letters: str = LETTERS
-    min_length: int = 2
-    max_length: int = 8
-    # Personalised plates exist: keep a free reading when no pattern fits.
-    free: bool = True
-
-    def __post_init__(self) -> None:
-        for pattern in self.patterns:
-            if not _PATTERN.fullmatch(pattern):
-                raise ValueError(f"region {self.code}: pattern {pattern!r} must use only L, D, A and one '/'")
-        if not self.patterns and not self.free:
-            raise ValueError(f"region {self.code}: a strict region needs at least one pattern")
-        if not 1 <= self.min_length <= self.max_length:
-            raise ValueError(f"region {self.code}: need 1 <= min_length <= max_length")
-        if set(self.letters) - set(LETTERS):
-            raise ValueError(f"region {self.code}: letters must be A-Z")
-
-    @property
-    def two_line_patterns(self) -> tuple[str, ...]:
-        return tuple(p for p in self.patterns if "/" in p)
-
-    def matches(self, text: str) -> bool:
-        return any(_pattern_regex(p.replace("/", ""), self.letters).fullmatch(text) for p in self.patterns)
-
-
-@lru_cache(maxsize=256)
-def _pattern_regex(pattern: str, letters: str) -> re.Pattern[str]:
-    parts = {"L": f"[{letters}]", "D": "[0-9]", "A": f"[{letters}0-9]"}
-    return re.compile("".join(parts[c] for c in pattern))
-
-
-_NO_IOQ = "ABCDEFGHJKLMNPRSTUVWXYZ"
-
-BUILTIN_REGIONS: dict[str, RegionFormat] = {
-    r.code: r
-    for r in (
-        # Any plate: letters and digits, no positional knowledge.
-        RegionFormat("any", "Any region", min_length=2, max_length=10),
-        RegionFormat("us", "United States (any state)", min_length=2, max_length=8),
-        RegionFormat("us-ca", "California", ("DLLLDDD", "DLLDDDD"), max_length=7),
-        RegionFormat("us-ny", "New York", ("LLLDDDD",), max_length=8),
-        RegionFormat("us-tx", "Texas", ("LLLDDDD", "LLDLDDD"), max_length=7),
-        RegionFormat("us-pa", "Pennsylvania", ("LLLDDDD",), max_length=8),
-        RegionFormat("us-il", "Illinois", ("LLDDDDD", "LDDDDDD"), max_length=7),
-        RegionFormat("us-nj", "New Jersey", ("LDDLLL", "LLLDDL"), max_length=7),
-        RegionFormat("us-fl", "Florida", ("LLLLDD", "DDDLLL", "LLLDDD"), max_length=7),
-        RegionFormat("us-mo", "Missouri", ("LLDLDL", "LLDDLDL"), max_length=7),
-        RegionFormat("us-az", "Arizona", ("DDDLLL", "LLLDDDD"), max_length=7),
-        # European countries (national formats; no personalised plates except Germany's wish plates,
-        # which still follow the district/letters/digits scheme).
-        RegionFormat("de", "Germany", ("LLLLDDDD", "LLLLDDD", "LLLLDD", "LLLDDDD", "LLLDDD", "LLLDD", "LLDDDD",
-                                       "LLDDD", "LLDD", "LDDDD", "LDDD", "LLLD", "LLD", "LLLLD", "LLLLLD",
-                                       "LLL/DDDD", "LL/LDDD"),
-                     letters="ABCDEFGHIJKLMNOPRSTUVWXYZ", min_length=3, max_length=8, free=False),
-        RegionFormat("fr", "France", ("LLDDDLL",), letters="ABCDEFGHJKLMNPQRSTVWXYZ", max_length=7, free=False),
-        RegionFormat("it", "Italy", ("LLDDDLL",), letters="ABCDEFGHJKLMNPRSTVWXYZ", max_length=7, free=False),
-        RegionFormat("es", "Spain", ("DDDDLLL",), letters="BCDFGHJKLMNPRSTVWXYZ", max_length=7, free=False),
-        RegionFormat("gb", "United Kingdom", ("LLDDLLL",), max_length=7, free=True),
-        RegionFormat("nl", "Netherlands", ("DDLLLD", "DLLLDD", "LLDDDL", "LDDDLL", "LLLDDL", "DLLDDD"),
-                     letters="BDFGHJKLNPRSTVXZ", max_length=6, free=False),
-        RegionFormat("pl", "Poland", ("LLDDDDD", "LLDDDLL", "LLLDDDD", "LLLDDLL"), max_length=8, free=False),
-        RegionFormat("hr", "Croatia", ("LLDDDLL", "LLDDDDLL", "LLDDDL", "LLDDDDL"), max_length=8, free=False),
-        RegionFormat("no", "Norway", ("LLDDDDD",), max_length=7, free=False),
-        # Brazil: the old grey plates (LLL-DDDD) and Mercosul (LLL D L DD, two-line on motorcycles).
-        RegionFormat("br", "Brazil", ("LLLDDDD", "LLLDLDD", "LLL/DLDD"), min_length=7, max_length=7, free=False),
-    )
-}
-
-
-_EUROPEAN = ("de", "fr", "it", "es", "gb", "nl", "pl", "hr", "no")
-# Any European plate: the national formats' patterns, single-line, each a preference (not a rule:
-# other countries' plates are read freely within the usual lengths).
-BUILTIN_REGIONS["eu"] = RegionFormat(
-    "eu", "Europe (any country)",
-    tuple(dict.fromkeys(p for code in _EUROPEAN for p in BUILTIN_REGIONS[code].patterns if "/" not in p)),
-    min_length=4, max_length=8,
-)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 
 from edge.config import PlatesConfig
+from edge.config.plate_regions import BUILTIN_REGIONS, RegionFormat
 from edge.plates.decoders import FormatDecoder, GreedyDecoder
 from edge.plates.detector import shared_detector
-from edge.plates.formats import BUILTIN_REGIONS, RegionFormat
 from edge.plates.localiser import Roi, RowDetector, clip_roi
 from edge.plates.ocr import EasyOcrRecogniser
 from edge.plates.reads import FrameRead, as_quad
@@ -30,7 +30,7 @@ DecoderKind = Literal["formats", "greedy"]
 
 
 @dataclass(frozen=True)
-class ReaderSettings:
+class PlateReaderSettings:
     # Region formats tried on every plate; the best reading among them wins.
     regions: tuple[str, ...] = ("any",)
     roi: Roi | None = None
@@ -66,16 +66,16 @@ def make_decoder(kind: DecoderKind) -> PlateDecoder:
 class PlateReader:
     @classmethod
     def from_config(cls, plates: PlatesConfig, roi: Roi | None = None) -> PlateReader:
-        settings = ReaderSettings(regions=tuple(plates.regions), roi=roi, candidates=plates.candidates,
+        settings = PlateReaderSettings(regions=tuple(plates.regions), roi=roi, candidates=plates.candidates,
                                   min_confidence=plates.min_confidence, detector=plates.detector,
                                   recogniser=plates.recogniser, decoder=plates.decoder)
         return cls(settings, plates.region_formats())
 
-    def __init__(self, settings: ReaderSettings | None = None,
+    def __init__(self, settings: PlateReaderSettings | None = None,
                  formats: Mapping[str, RegionFormat] = BUILTIN_REGIONS, *,
                  detector: PlateDetector | None = None, recogniser: PlateRecogniser | None = None,
                  decoder: PlateDecoder | None = None) -> None:
-        self.settings = settings or ReaderSettings()
+        self.settings = settings or PlateReaderSettings()
         unknown = [code for code in self.settings.regions if code not in formats]
         if unknown:
             raise ValueError(f"unknown plate region(s) {', '.join(unknown)}; known: {', '.join(sorted(formats))}")

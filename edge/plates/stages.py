@@ -21,7 +21,8 @@ from typing import Protocol
 
 import numpy as np
 
-from edge.plates.formats import Decoded, RegionFormat
+from edge.config.plate_regions import RegionFormat
+from edge.plates.formats import Decoded
 from edge.plates.reads import Quad
 
 

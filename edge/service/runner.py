@@ -72,7 +72,7 @@ class Checkpoint:
             raise CheckpointError(f"audit log in {state / config.audit.dir}: {exc}{_disk_problem(state)}") from exc
         try:
             # SQLite creates its WAL files on opening: a state disk that takes no writes stops it here.
-            self.outbox = Outbox(state / config.outbox.path, source=config.crossing.id)
+            self.outbox = Outbox(state / config.outbox.path, source=config.checkpoint.id)
             self.history_store = CrossingHistory(state / "history.sqlite")
         except (OutboxError, sqlite3.Error) as exc:
             raise CheckpointError(f"{exc}{_disk_problem(state)}") from exc
@@ -348,7 +348,7 @@ async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop,
         lane.heartbeat = watchdog.beat if watchdog is not None else None
     crossing.start()
     scheme = "https" if config.kiosk.tls_certfile else "http"
-    log.info("crossing %s: %d lane(s); kiosk at %s://%s:%d", config.crossing.id, len(crossing.lanes),
+    log.info("crossing %s: %d lane(s); kiosk at %s://%s:%d", config.checkpoint.id, len(crossing.lanes),
              scheme, config.kiosk.host, config.kiosk.port)
     tasks = [asyncio.create_task(_announce_ready(server, crossing, notifier))]
     if watchdog is not None:

@@ -24,11 +24,12 @@ from urllib.parse import parse_qsl, urlsplit
 import cv2
 import skimage.data
 
-from edge.config import BarrierConfig, EdgeConfig, LaneConfig, ReaderConfig, SerialLinkConfig, WatchlistKey
+from edge.config import EdgeConfig, LaneConfig, WatchlistKey
 from edge.synthetic import Scene, scene_for
 from edge.synthetic.timeline import slot_index
 from edge.watchlist.keys import generate_private_key, load_private_key, private_key_pem, public_key_text
 from edge.watchlist.publish import Publisher
+from hardware.settings import BarrierSettings, ReaderSettings, SerialLinkSettings
 from hardware.sim.client import SimError, SimProcess
 
 log = logging.getLogger(__name__)
@@ -203,8 +204,8 @@ def start_demo(config: EdgeConfig) -> tuple[EdgeConfig, DemoWorld]:
             worlds.append(_LaneWorld(lane.id, scene, barrier, reader))
             reader.command(f"portrait file {portrait}")
             lanes.append(lane.model_copy(update={
-                "barrier": BarrierConfig(link=SerialLinkConfig(url=barrier.url)),
-                "reader": ReaderConfig(link=SerialLinkConfig(url=reader.url), framing="stx"),
+                "barrier": BarrierSettings(link=SerialLinkSettings(url=barrier.url)),
+                "reader": ReaderSettings(link=SerialLinkSettings(url=reader.url), framing="stx"),
             }))
     except Exception:
         DemoWorld(worlds).stop()

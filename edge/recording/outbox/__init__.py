@@ -1,6 +1,6 @@
 """Events to the centre: a durable outbox (SQLite) and its MQTT publisher (QoS 1, in order).
 
-The service opens one Outbox(config.state_dir / config.outbox.path, source=config.crossing.id),
+The service opens one Outbox(config.state_dir / config.outbox.path, source=config.checkpoint.id),
 calls put() for each event, and runs OutboxPublisher(outbox, config.central) when [central] is set.
 """
 
