@@ -20,8 +20,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from edge.config import LaneConfig
+from edge.lane.context import LaneContext
 from edge.lane.machine import LaneState, VehicleArrived, VehicleLeft
-from edge.lane.runtime import LaneContext, LaneRuntime
+from edge.lane.runtime import LaneRuntime
 from edge.plates.pipeline import PlateReader
 from edge.pubsub import Broadcaster
 from edge.recording.audit import AuditLog

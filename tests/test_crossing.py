@@ -8,7 +8,7 @@ import pytest
 
 from edge.config import LaneCameras, LaneConfig, PlatesConfig
 from edge.lane.crossing import ActionKind, ActionRefused, Crossing, OfficerAction
-from edge.lane.policy import Outcome
+from edge.lane.policy import Evidence, Outcome
 from edge.watchlist.records import Action
 from tests.test_policy import face, hit, passport, plate
 
@@ -30,14 +30,14 @@ def act(c: Crossing, kind: ActionKind, revision: int | None = None, reason: str 
 
 
 def complete(c: Crossing):
-    return c.update(101.0, TODAY, plate=plate(), document=passport(), face_verification=face())
+    return c.update(101.0, TODAY, Evidence(plate=plate(), document=passport(), face_verification=face()))
 
 
 def test_late_evidence_makes_a_new_revision_and_unchanged_evidence_does_not():
     c = crossing()
-    first = c.update(100.0, TODAY, plate=plate())
+    first = c.update(100.0, TODAY, Evidence(plate=plate()))
     assert first.revision == 1 and first.outcome is Outcome.REFER  # no document yet
-    assert c.update(100.5, TODAY, plate=plate()) is None
+    assert c.update(100.5, TODAY, Evidence(plate=plate())) is None
     second = complete(c)
     assert second.revision == 2 and second.outcome is Outcome.CLEAR
 
@@ -54,7 +54,8 @@ def test_confirming_a_clear_opens_once():
 
 def test_confirming_a_referral_or_denial_does_not_open():
     c = crossing()
-    c.update(100.0, TODAY, plate=plate(), document=passport(), face_verification=face(), hits=(hit(Action.DENY),))
+    c.update(100.0, TODAY,
+             Evidence(plate=plate(), document=passport(), face_verification=face(), hits=(hit(Action.DENY),)))
     assert c.decision.outcome is Outcome.DENY
     assert not c.check_action(act(c, ActionKind.CONFIRM)).open_barrier
     assert not c.check_action(act(c, ActionKind.REFER)).open_barrier
@@ -63,7 +64,8 @@ def test_confirming_a_referral_or_denial_does_not_open():
 
 def test_only_a_supervisor_overrides_a_deny():
     c = crossing()
-    c.update(100.0, TODAY, plate=plate(), document=passport(), face_verification=face(), hits=(hit(Action.DENY),))
+    c.update(100.0, TODAY,
+             Evidence(plate=plate(), document=passport(), face_verification=face(), hits=(hit(Action.DENY),)))
     with pytest.raises(ActionRefused, match="only a supervisor may override a DENY"):
         c.check_action(act(c, ActionKind.OVERRIDE, reason="the driver is known to me"))
     assert c.check_action(act(c, ActionKind.OVERRIDE, reason="checked with the centre", role="supervisor")).open_barrier
@@ -71,7 +73,7 @@ def test_only_a_supervisor_overrides_a_deny():
 
 def test_override_needs_a_reason_and_then_opens():
     c = crossing()
-    c.update(100.0, TODAY, plate=plate(), document=passport(), face_verification=face(False))
+    c.update(100.0, TODAY, Evidence(plate=plate(), document=passport(), face_verification=face(False)))
     # Blank, invisible or wordless reasons are no reasons (issue 13, finding 6: a zero-width space
     # opened the barrier and left an empty reason in the audit).
     for blank in ("  ", "\u200b", "\u200b\u200b\u200b", ".", "ok", "\u3000\u3000"):
@@ -88,7 +90,7 @@ def test_override_needs_a_reason_and_then_opens():
 
 def test_an_action_on_an_outdated_revision_is_refused():
     c = crossing()
-    c.update(100.0, TODAY, plate=plate())
+    c.update(100.0, TODAY, Evidence(plate=plate()))
     seen = c.decision.revision
     complete(c)
     with pytest.raises(ActionRefused, match="changed"):

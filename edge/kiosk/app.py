@@ -25,7 +25,7 @@ from edge.kiosk.auth.web import Auth, same_origin
 from edge.kiosk.hardening import BodyLimit, SecurityHeaders, allowed_hosts, validation_error
 from edge.kiosk.technician_routes import TechnicianBackend, technician_router
 from edge.lane.crossing import ActionKind, ActionRefused, ActionResult, OfficerAction
-from edge.lane.runtime import CAMERA_ROLES, CROSSING_IMAGES, LaneView, Preview
+from edge.lane.view import CAMERA_ROLES, CROSSING_IMAGES, LaneView, Preview
 from edge.recording.history import PastCrossing
 
 STATIC = Path(__file__).resolve().parent / "static"

@@ -17,7 +17,7 @@ from edge.calibration.sizes import face_size, plate_size
 from edge.config import CalibrationConfig, FacesConfig, LaneConfig
 from edge.faces.detectors import frame_detector
 from edge.faces.observe import FaceObserver
-from edge.lane.runtime import preview_scale
+from edge.lane.view import preview_scale
 from edge.plates.pipeline import PlateReader
 
 

@@ -14,7 +14,7 @@ evidence (its decision cannot change) and it never auto-clears; only the officer
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
@@ -166,13 +166,14 @@ class Crossing:
         """Acted on (or passed): new evidence is recorded but no longer changes what happens."""
         return self.action is not None or self.barrier_opened
 
-    def update(self, now: float, today: date, **evidence: object) -> Decision | None:
-        """Add evidence and decide again; returns the new decision revision, or None if nothing changed."""
+    def update(self, now: float, today: date, evidence: Evidence) -> Decision | None:
+        """Take the crossing's evidence as it now stands and decide again; returns the new decision
+        revision, or None if nothing changed."""
         if self.restored is not None:
             # Deciding again from the new evidence alone would drop what the lost evidence showed
             # (a watchlist hit on the document, say) and could turn a DENY into a CLEAR.
             return None
-        self.evidence = replace(self.evidence, **evidence)
+        self.evidence = evidence
         return self.redecide(now, today)
 
     def redecide(self, now: float, today: date) -> Decision | None:

@@ -23,9 +23,11 @@ from edge.config import EdgeConfig
 from edge.kiosk.app import create_app
 from edge.kiosk.auth.web import create_auth
 from edge.kiosk.camera_check import CameraCheck
+from edge.lane.context import LaneContext
 from edge.lane.crossing import ActionRefused, ActionResult, OfficerAction
 from edge.lane.faces import LaneFacesFactory
-from edge.lane.runtime import LaneContext, LaneRuntime, LaneView, Preview
+from edge.lane.runtime import LaneRuntime
+from edge.lane.view import LaneView, Preview
 from edge.plates.pipeline import PlateReader
 from edge.pubsub import Broadcaster
 from edge.recording.audit import CONFIG_CHANGE, AuditError, AuditLog
