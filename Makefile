@@ -1,4 +1,4 @@
-# Two commands for a newcomer: `make run` (the demo crossing) and `make test` (every test).
+# Two commands for a newcomer: `make run` (the demo checkpoint) and `make test` (every test).
 # Both install what they need first, Debian packages included, and reuse it on the next run.
 
 PYTHON ?= python3

@@ -50,16 +50,16 @@ _W, _H = INPUT_SIZE
 _LONG_SIDE = 800  # scenes are kept at most this big: the input is 384 px wide
 # A found plate: a top box that overlaps it this much (intersection over union).
 MATCH_IOU = 0.3
-Box = tuple[float, float, float, float]
+CornerBox = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
 class Scene:
     image: np.ndarray  # grey uint8
-    boxes: tuple[Box, ...]
+    boxes: tuple[CornerBox, ...]
 
 
-def _fit(image: np.ndarray, boxes: tuple[Box, ...]) -> Scene:
+def _fit(image: np.ndarray, boxes: tuple[CornerBox, ...]) -> Scene:
     scale = min(1.0, _LONG_SIDE / max(image.shape[:2]))
     if scale < 1.0:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -105,7 +105,7 @@ class Paster:
             self._cache[index] = _fit(image if image is not None else np.full((480, 640), 128, np.uint8), ()).image
         canvas = self._cache[index].copy()
         height, width = canvas.shape
-        boxes: list[Box] = []
+        boxes: list[CornerBox] = []
         for _ in range(int(rng.integers(1, 4))):
             plate = self.plates[int(rng.integers(len(self.plates)))]
             plate_w = float(np.exp(rng.uniform(np.log(0.05), np.log(0.45)))) * width
@@ -145,7 +145,7 @@ def _photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def example(scene: Scene, rng: np.random.Generator) -> tuple[np.ndarray, list[Box]]:
+def example(scene: Scene, rng: np.random.Generator) -> tuple[np.ndarray, list[CornerBox]]:
     """A random window of the scene fitted into the input as the runtime fits an ROI; its boxes."""
     height, width = scene.image.shape
     if rng.random() < 0.3:
@@ -164,7 +164,7 @@ def example(scene: Scene, rng: np.random.Generator) -> tuple[np.ndarray, list[Bo
     return _photometric(image, rng), boxes
 
 
-def targets(boxes: list[Box]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def targets(boxes: list[CornerBox]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Heat map (H x W), and at each plate's centre cell: size, offset (4 x H x W), and a mask (H x W)."""
     gw, gh = _W // STRIDE, _H // STRIDE
     heat = np.zeros((gh, gw), np.float32)
@@ -238,7 +238,7 @@ def focal_loss(logits: torch.Tensor, heat: torch.Tensor) -> torch.Tensor:
     return (pos.sum() + neg.sum()) / positive.sum().clamp(min=1)
 
 
-def iou(a: Box, b: Box) -> float:
+def iou(a: CornerBox, b: CornerBox) -> float:
     iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = iw * ih
@@ -261,7 +261,7 @@ def held_out_scores(detect, scenes: list[Scene], threshold: float) -> dict[str, 
 
 
 def torch_detector(net: PlateDetectorNet, device: torch.device):
-    def detect(image: np.ndarray) -> list[tuple[Box, float]]:
+    def detect(image: np.ndarray) -> list[tuple[CornerBox, float]]:
         fitted, scale = letterbox(image)
         with torch.no_grad():
             heat, box = net(torch.from_numpy(fitted).float()[None, None].to(device))

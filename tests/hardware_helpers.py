@@ -60,7 +60,7 @@ class HealthLog:
         return [h.state for h in self.changes]
 
 
-class AuditLog:
+class AuditedCommands:
     """A barrier command sink that records commands with the simulator's pulse count at that moment."""
 
     def __init__(self, sim: SimProcess | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Helpers for the kiosk's browser tests: the real demo crossing on a free port, and logging in."""
+"""Helpers for the kiosk's browser tests: the real demo checkpoint on a free port, and logging in."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.conftest import service_config
 
 
 def demo_config(tmp_path: Path) -> Path:
-    """The demo crossing as shipped (synthetic cameras, `[demo] simulators = true`), on a free port
+    """The demo checkpoint as shipped (synthetic cameras, `[demo] simulators = true`), on a free port
     with its own state dir."""
     return service_config(tmp_path, lambda lane, role: f"synthetic://{lane}/{role}?seed={lane.rsplit('-', 1)[1]}")
 

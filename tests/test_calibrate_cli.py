@@ -137,7 +137,7 @@ def test_sizes_exit_1_below_target_and_2_when_there_is_nothing_to_measure(capsys
 def test_measures_from_a_camera_url_or_a_lanes_configured_camera(capsys):
     code, out, result = _calibrate(capsys, "focus", "--url", "synthetic://lane-1/plate?seed=1&fps=50", "--frames", "2")
     assert code == 0 and len(result["images"]) == 2 and result["focus"] > 0
-    code, out, result = _calibrate(capsys, "exposure", "--lane", "lane-2", "--frames", "1")  # the demo crossing
+    code, out, result = _calibrate(capsys, "exposure", "--lane", "lane-2", "--frames", "1")  # the demo checkpoint
     assert code in (0, 1) and "mean grey" in out and len(result["frame 1"]["histogram"]) == 16
 
 

@@ -67,7 +67,7 @@ BROKEN = [
      "lanes[0].autoclear", "unknown key"),
     ("wrong type", lambda s: s.replace("port = 8080", 'port = "eighty"'), "kiosk.port", "integer"),
     ("out of range", lambda s: s.replace("port = 8080", "port = 70000"), "kiosk.port", "65535"),
-    ("missing section", lambda s: s.replace('[checkpoint]\nid = "demo"\nname = "Demo crossing"\n', "[checkpoint]\n"),
+    ("missing section", lambda s: s.replace('[checkpoint]\nid = "demo"\nname = "Demo checkpoint"\n', "[checkpoint]\n"),
      "checkpoint.id", "missing"),
     ("negative fps", lambda s: s.replace("seed=1\", fps = 10", "seed=1\", fps = -5", 1),
      "lanes[0].cameras.plate.fps", "greater than 0"),

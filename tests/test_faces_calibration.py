@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from edge.config import DEFAULT_CONFIG, parse_config
-from edge.faces.datasets import DatasetError, pair_identities, read_identities, read_pairs
+from edge.faces.datasets import FaceDatasetError, pair_identities, read_identities, read_pairs
 from edge.faces.evaluation import false_match_rate, false_non_match_rate, identification_rates, threshold_at_rate
 from edge.faces.threshold_file import ThresholdFileError, write_threshold
 
@@ -55,11 +55,11 @@ def test_pairs_and_identities_files(tmp_path):
     assert ids["a/1.jpg"] == ids["a/2.jpg"] and ids["d.jpg"] == ids["e.jpg"]
     assert len({ids["a/1.jpg"], ids["b.jpg"], ids["c.jpg"], ids["d.jpg"]}) == 4
     (tmp_path / "pairs.tsv").write_text("img1\timg2\tsame_identity\nx.jpg\ty.jpg\tyes\n")
-    with pytest.raises(DatasetError, match="line 2"):
+    with pytest.raises(FaceDatasetError, match="line 2"):
         read_pairs(tmp_path)
     (tmp_path / "identities.csv").write_text("file,identity\nx.jpg,p1\ny.jpg,p2\n")
     assert read_identities(tmp_path) == {"x.jpg": "p1", "y.jpg": "p2"}
-    with pytest.raises(DatasetError, match=r"identities\.csv"):
+    with pytest.raises(FaceDatasetError, match=r"identities\.csv"):
         read_identities(tmp_path / "missing")
 
 

@@ -9,7 +9,7 @@ import pytest
 from hardware.barrier import ArmState, OpenFailed, OpenRefused
 from hardware.health import DeviceState
 from hardware.sim.client import SimProcess
-from tests.hardware_helpers import FAST_BARRIER_SIM, AuditLog, HealthLog, make_barrier, wait_until
+from tests.hardware_helpers import FAST_BARRIER_SIM, AuditedCommands, HealthLog, make_barrier, wait_until
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def _online(barrier):
 
 
 def test_open_records_first_then_pulses_once_and_the_arm_goes_up_and_back_down(sim):
-    audit = AuditLog(sim)
+    audit = AuditedCommands(sim)
     barrier = make_barrier(sim.url, audit)
     assert _online(barrier).arm is ArmState.DOWN
     barrier.open("crossing 17 cleared", "officer-3")
@@ -40,7 +40,7 @@ def test_open_records_first_then_pulses_once_and_the_arm_goes_up_and_back_down(s
 
 
 def test_loop_input_is_reported(sim):
-    barrier = make_barrier(sim.url, AuditLog())
+    barrier = make_barrier(sim.url, AuditedCommands())
     assert _online(barrier).loop_occupied is False
     sim.command("loop on")
     assert barrier.poll().loop_occupied is True
@@ -50,7 +50,7 @@ def test_loop_input_is_reported(sim):
 def test_open_is_refused_and_nothing_sent_when_the_link_is_down():
     with SimProcess("barrier", "--tcp", "0") as sim:
         url = sim.url
-    audit = AuditLog()
+    audit = AuditedCommands()
     barrier = make_barrier(url, audit)  # nothing listens there any more
     with pytest.raises(OpenRefused, match="arm state is unknown"):
         barrier.open("test", "technician")
@@ -60,7 +60,7 @@ def test_open_is_refused_and_nothing_sent_when_the_link_is_down():
 
 
 def test_open_is_refused_while_the_arm_is_between_its_limits(sim):
-    audit = AuditLog()
+    audit = AuditedCommands()
     barrier = make_barrier(sim.url, audit)
     _online(barrier)
     barrier.open("first", "officer")
@@ -87,7 +87,7 @@ def test_a_failing_audit_record_stops_the_command(sim):
 def test_contradictory_limits_make_the_arm_unknown_and_refuse_open():
     # Wire "arm up" to the loop input: with a car on the loop and the arm down, both limits read active.
     with SimProcess("barrier", "--tcp", "0") as sim:
-        barrier = make_barrier(sim.url, AuditLog(), loop_input=None, arm_up_input=0, arm_down_input=2)
+        barrier = make_barrier(sim.url, AuditedCommands(), loop_input=None, arm_up_input=0, arm_down_input=2)
         _online(barrier)
         sim.command("loop on")
         status = barrier.poll()
@@ -102,7 +102,7 @@ def test_contradictory_limits_make_the_arm_unknown_and_refuse_open():
 
 def test_a_barrier_stuck_half_way_is_a_fault_and_open_is_refused(sim):
     health = HealthLog()
-    barrier = make_barrier(sim.url, AuditLog(), health, travel_timeout_s=0.6)
+    barrier = make_barrier(sim.url, AuditedCommands(), health, travel_timeout_s=0.6)
     _online(barrier)
     sim.command("fault stuck")
     barrier.open("test", "officer")
@@ -126,7 +126,7 @@ def test_a_barrier_stuck_half_way_is_a_fault_and_open_is_refused(sim):
 
 def test_unplug_mid_pulse_leaves_no_relay_energised_after_replug(sim):
     health = HealthLog()
-    barrier = make_barrier(sim.url, AuditLog(), health, pulse_s=1.0)
+    barrier = make_barrier(sim.url, AuditedCommands(), health, pulse_s=1.0)
     _online(barrier)
     outcome: list[BaseException | None] = []
 
@@ -157,7 +157,7 @@ def test_unplug_mid_pulse_leaves_no_relay_energised_after_replug(sim):
 
 def test_replug_is_recovered_by_the_link_alone(sim):
     health = HealthLog()
-    barrier = make_barrier(sim.url, AuditLog(), health)
+    barrier = make_barrier(sim.url, AuditedCommands(), health)
     _online(barrier)
     sim.command("unplug 0.3")
     wait_until(barrier.poll, lambda s: s.health.state is DeviceState.OFFLINE, "offline after unplug")
@@ -170,7 +170,7 @@ def test_over_a_pty_with_a_stable_name(tmp_path):
     link = tmp_path / "lane1-barrier"
     with SimProcess("barrier", "--pty", "--link", str(link), *FAST_BARRIER_SIM) as sim:
         assert sim.url == str(link)
-        barrier = make_barrier(str(link), AuditLog(sim))
+        barrier = make_barrier(str(link), AuditedCommands(sim))
         _online(barrier)
         barrier.open("test", "technician")
         wait_until(barrier.poll, lambda s: s.arm is ArmState.UP, "arm up over the pty")
@@ -185,7 +185,7 @@ def test_over_a_pty_with_a_stable_name(tmp_path):
 
 def test_a_board_that_stops_answering_goes_offline_and_comes_back(sim):
     health = HealthLog()
-    barrier = make_barrier(sim.url, AuditLog(), health)
+    barrier = make_barrier(sim.url, AuditedCommands(), health)
     _online(barrier)
     sim.command("fault noanswer 0")
     status = wait_until(barrier.poll, lambda s: s.health.state is DeviceState.OFFLINE, "offline")

@@ -12,7 +12,7 @@ from pathlib import Path
 from edge.cli import main
 from edge.config import KioskAuthConfig, load_config
 from edge.kiosk.auth.accounts import Accounts, open_accounts
-from edge.kiosk.auth.login import Outcome
+from edge.kiosk.auth.login import LoginOutcome
 from edge.synthetic.scratch import demo_config_text
 
 PASSWORD = "correct-horse-1"
@@ -61,7 +61,7 @@ def test_the_installed_command_reads_the_password_from_stdin(tmp_path):
     )
     assert added.returncode == 0, added.stderr
     assert added.stdout.strip() == "added alice (officer, every lane)"
-    assert _accounts(config).authenticator.by_password("alice", PASSWORD, now=0).outcome is Outcome.OK
+    assert _accounts(config).authenticator.by_password("alice", PASSWORD, now=0).outcome is LoginOutcome.OK
 
 
 def test_add_list_and_log_in(tmp_path):
@@ -77,7 +77,7 @@ def test_add_list_and_log_in(tmp_path):
     assert listed[1].split() == ["alice", "officer", "lane-1,lane-2", "-", "active", "0"]
     assert listed[2].split() == ["sam", "supervisor", "every", "lane", "-", "active", "0"]
     result = _accounts(config).authenticator.by_password("alice", PASSWORD, now=0)
-    assert result.outcome is Outcome.OK and result.account.user.lanes == ("lane-1", "lane-2")
+    assert result.outcome is LoginOutcome.OK and result.account.user.lanes == ("lane-1", "lane-2")
 
 
 def test_bad_input_is_refused_with_the_reason_and_changes_nothing(tmp_path):
@@ -107,14 +107,14 @@ def test_passwd_badge_disable_and_set_take_effect_on_open_sessions(tmp_path):
     assert changed.returncode == 0 and "sessions are ended" in changed.stdout
     assert accounts.sessions.use(token, now=time.time()) is None
     assert edge_users(config, "list").stdout.splitlines()[1].split()[-1] == "0"
-    assert accounts.authenticator.by_password("alice", "another-password-2", now=0).outcome is Outcome.OK
+    assert accounts.authenticator.by_password("alice", "another-password-2", now=0).outcome is LoginOutcome.OK
 
     badge = edge_users(config, "badge", "alice", "--badge", "B-0042", "--pin-stdin", stdin="260718\n")
     assert badge.returncode == 0, badge.stderr
-    assert accounts.authenticator.by_badge("B-0042", "260718", now=0).outcome is Outcome.OK
+    assert accounts.authenticator.by_badge("B-0042", "260718", now=0).outcome is LoginOutcome.OK
     assert edge_users(config, "list").stdout.splitlines()[1].split()[3] == "B-0042"
     assert edge_users(config, "badge", "alice", "--clear").returncode == 0
-    assert accounts.authenticator.by_badge("B-0042", "260718", now=0).outcome is Outcome.WRONG
+    assert accounts.authenticator.by_badge("B-0042", "260718", now=0).outcome is LoginOutcome.WRONG
 
     moved = edge_users(config, "set", "alice", "--lanes", "lane-2")
     assert moved.stdout.strip() == "alice is now officer, lane-2"
@@ -122,16 +122,16 @@ def test_passwd_badge_disable_and_set_take_effect_on_open_sessions(tmp_path):
     assert alice.may_act_on("lane-2") and not alice.may_act_on("lane-1")
 
     assert edge_users(config, "disable", "alice").returncode == 0
-    assert accounts.authenticator.by_password("alice", "another-password-2", now=0).outcome is Outcome.DISABLED
+    assert accounts.authenticator.by_password("alice", "another-password-2", now=0).outcome is LoginOutcome.DISABLED
     assert edge_users(config, "list").stdout.splitlines()[1].split()[4] == "disabled"
     assert edge_users(config, "enable", "alice").returncode == 0
-    assert accounts.authenticator.by_password("alice", "another-password-2", now=0).outcome is Outcome.OK
+    assert accounts.authenticator.by_password("alice", "another-password-2", now=0).outcome is LoginOutcome.OK
 
 
 def test_demo_accounts_only_in_a_demo_config(tmp_path):
     real = _config(tmp_path)
     refused = edge_users(real, "demo")
-    assert refused.returncode == 2 and "not a demo crossing" in refused.stderr
+    assert refused.returncode == 2 and "not a demo checkpoint" in refused.stderr
     assert _accounts(real).users.all() == []
     demo = _config(tmp_path, demo=True)
     made = edge_users(demo, "demo")
@@ -145,4 +145,4 @@ def test_demo_accounts_only_in_a_demo_config(tmp_path):
     assert "(demo)" in edge_users(demo, "list").stdout
     # The same state dir under the real config: the accounts exist but cannot log in.
     strict = _accounts(real, KioskAuthConfig())
-    assert strict.authenticator.by_password("officer", "officer", now=0).outcome is Outcome.DEMO_OFF
+    assert strict.authenticator.by_password("officer", "officer", now=0).outcome is LoginOutcome.DEMO_OFF

@@ -11,7 +11,7 @@ from edge.kiosk.auth.db import Database
 from edge.kiosk.auth.demo import ensure_demo_accounts
 from edge.kiosk.auth.devices import DeviceStore
 from edge.kiosk.auth.hashing import Hasher
-from edge.kiosk.auth.login import Authenticator, LoginResult, Outcome
+from edge.kiosk.auth.login import Authenticator, LoginOutcome, LoginResult
 from edge.kiosk.auth.model import InvalidAccount, Role, User, parse_lanes
 from edge.kiosk.auth.sessions import SessionStore
 from edge.kiosk.auth.users import UserStore
@@ -82,12 +82,12 @@ def test_every_session_has_its_own_token_and_csrf_token(db):
 def test_failures_slow_a_name_down_and_never_lock_it(db, hasher):
     _, admin, login = _admin(db, hasher, throttle_after=3, throttle_s=60)
     admin.add("alice", Role.OFFICER, ("lane-1",), False, PASSWORD)
-    assert [login.by_password("alice", "wrong-wrong", now=t).outcome for t in (0, 1, 2)] == [Outcome.WRONG] * 3
+    assert [login.by_password("alice", "wrong-wrong", now=t).outcome for t in (0, 1, 2)] == [LoginOutcome.WRONG] * 3
     slowed = login.by_password("alice", PASSWORD, now=3)  # not even the right password is checked
-    assert slowed.outcome is Outcome.THROTTLED and slowed.wait_s == 59 and slowed.account is None
-    assert login.by_password("alice", PASSWORD, now=62).outcome is Outcome.OK  # the wait is over
+    assert slowed.outcome is LoginOutcome.THROTTLED and slowed.wait_s == 59 and slowed.account is None
+    assert login.by_password("alice", PASSWORD, now=62).outcome is LoginOutcome.OK  # the wait is over
     # A name that does not exist is slowed down the same way, with the same answer.
-    assert [login.by_password("nobody", "wrong-wrong", now=t).outcome for t in (70, 71, 72)] == [Outcome.WRONG] * 3
+    assert [login.by_password("nobody", "wrong-wrong", now=t).outcome for t in (70, 71, 72)] == [LoginOutcome.WRONG] * 3
     unknown = login.by_password("nobody", "wrong-wrong", now=73)
     assert (unknown.outcome, unknown.wait_s, unknown.words(False)) == (slowed.outcome, 59, slowed.words(False))
 
@@ -100,22 +100,22 @@ def test_a_browser_the_account_knows_is_not_slowed_by_guesses_from_elsewhere(db,
     assert kiosk
     for t in (1, 2, 3):
         login.by_password("alice", "guess-guess", now=t)  # a guesser without the kiosk's cookie
-    assert login.by_password("alice", PASSWORD, now=4).outcome is Outcome.THROTTLED
+    assert login.by_password("alice", PASSWORD, now=4).outcome is LoginOutcome.THROTTLED
     at_the_kiosk = login.by_password("alice", PASSWORD, now=4, device=kiosk)
-    assert at_the_kiosk.outcome is Outcome.OK and at_the_kiosk.device_token == kiosk
+    assert at_the_kiosk.outcome is LoginOutcome.OK and at_the_kiosk.device_token == kiosk
     # The cookie is alice's: it does not help with bob's name, and its own failures count on it.
     for t in (5, 6, 7):
         login.by_password("bob", "guess-guess", now=t)
-    assert login.by_password("bob", PASSWORD, now=8, device=kiosk).outcome is Outcome.THROTTLED
+    assert login.by_password("bob", PASSWORD, now=8, device=kiosk).outcome is LoginOutcome.THROTTLED
     for t in (9, 10, 11):
-        assert login.by_password("alice", "typo-typo", now=t, device=kiosk).outcome is Outcome.WRONG
-    assert login.by_password("alice", PASSWORD, now=12, device=kiosk).outcome is Outcome.THROTTLED
+        assert login.by_password("alice", "typo-typo", now=t, device=kiosk).outcome is LoginOutcome.WRONG
+    assert login.by_password("alice", PASSWORD, now=12, device=kiosk).outcome is LoginOutcome.THROTTLED
 
 
 def test_user_names_are_matched_without_case_or_spaces(db, hasher):
     _, admin, login = _admin(db, hasher)
     admin.add("alice", Role.OFFICER, ("lane-1",), False, PASSWORD)
-    assert login.by_password(" Alice ", PASSWORD, now=0).outcome is Outcome.OK
+    assert login.by_password(" Alice ", PASSWORD, now=0).outcome is LoginOutcome.OK
 
 
 @pytest.mark.parametrize(("seconds", "words"), [
@@ -124,7 +124,7 @@ def test_user_names_are_matched_without_case_or_spaces(db, hasher):
     (0.4, "too many failed logins: try again in 1 second"),
 ])
 def test_throttle_words(seconds, words):
-    assert LoginResult(Outcome.THROTTLED, wait_s=seconds).words(by_badge=False) == words
+    assert LoginResult(LoginOutcome.THROTTLED, wait_s=seconds).words(by_badge=False) == words
 
 
 def test_account_rules(db, hasher):
@@ -167,10 +167,10 @@ def test_demo_accounts_are_created_once_and_never_replace_a_real_account(db, has
     created = ensure_demo_accounts(users, admin)
     assert [d.username for d in created] == ["officer", "tech"]
     assert [d.username for d in ensure_demo_accounts(users, admin)] == ["officer", "tech"]
-    assert login.by_password("super", "super", now=0).outcome is Outcome.WRONG
-    assert login.by_password("officer", "officer", now=0).outcome is Outcome.OK
+    assert login.by_password("super", "super", now=0).outcome is LoginOutcome.WRONG
+    assert login.by_password("officer", "officer", now=0).outcome is LoginOutcome.OK
     _, _, strict = _admin(db, hasher, demo_accounts=False)
-    assert strict.by_password("officer", "officer", now=0).outcome is Outcome.DEMO_OFF
+    assert strict.by_password("officer", "officer", now=0).outcome is LoginOutcome.DEMO_OFF
 
 
 def test_the_config_keeps_demo_accounts_on_loopback_and_sessions_consistent():

@@ -1,4 +1,4 @@
-"""The officer's screen in Debian's chromium on the real demo crossing: a crossing arrives, the
+"""The officer's screen in Debian's chromium on the real demo checkpoint: a crossing arrives, the
 officer acts on it with the keyboard, and the simulated barrier opens; without a login nothing can."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The technician's page in Debian's chromium on the real demo crossing: camera numbers measured
+"""The technician's page in Debian's chromium on the real demo checkpoint: camera numbers measured
 on live frames, a plate ROI drawn with the mouse (recorded, with the command that writes it),
 and device tests that reach the simulated devices, each on the audit record with the user's name."""
 

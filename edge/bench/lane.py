@@ -1,4 +1,4 @@
-"""`edge bench lane --seconds S`: the demo crossing, measured from outside like a kiosk sees it.
+"""`edge bench lane --seconds S`: the demo checkpoint, measured from outside like a kiosk sees it.
 
 It runs the real service (demo config: synthetic cameras, simulated devices) on a free port with
 a scratch state dir, logs in as the demo officer (the feed needs a session, as for any kiosk)
@@ -31,7 +31,7 @@ def register(_sub: argparse._SubParsersAction) -> None:
 
 
 def register_bench(bench: argparse._SubParsersAction) -> None:
-    lane = bench.add_parser("lane", help="the demo crossing: crossings decided, fps, evidence -> kiosk latency")
+    lane = bench.add_parser("lane", help="the demo checkpoint: crossings decided, fps, evidence -> kiosk latency")
     lane.add_argument("--seconds", type=float, default=120.0, help="how long to watch (default 120)")
     lane.set_defaults(func=_bench)
 

@@ -1,4 +1,4 @@
-"""`edge bench soak --minutes N [--kills K]`: the demo crossing left running, watched from outside.
+"""`edge bench soak --minutes N [--kills K]`: the demo checkpoint left running, watched from outside.
 
 It runs the real service (demo config) on a free port with a scratch state dir and samples, every
 few seconds, its resident memory and open file descriptors (from /proc) and the cameras' frame
@@ -39,7 +39,7 @@ def register(_sub: argparse._SubParsersAction) -> None:
 
 
 def register_bench(bench: argparse._SubParsersAction) -> None:
-    soak = bench.add_parser("soak", help="the demo crossing for N minutes: RSS, fds, fps trend, errors")
+    soak = bench.add_parser("soak", help="the demo checkpoint for N minutes: RSS, fds, fps trend, errors")
     soak.add_argument("--minutes", type=float, default=60.0)
     soak.add_argument("--kills", type=int, default=0, help="kill -9 and restart the service this many times")
     soak.set_defaults(func=_bench)

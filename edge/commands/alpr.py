@@ -22,7 +22,7 @@ from edge.config.edit import ConfigEditError, set_tables
 from edge.config.plate_regions import BUILTIN_REGIONS
 from edge.image_files import ImageFileError, read_image
 from edge.plates.certainty import SureRule, calibrate
-from edge.plates.dataset import DatasetError, LabelledCrop, LabelledFrame, is_crops_folder, load_crops, load_frames
+from edge.plates.dataset import LabelledCrop, LabelledFrame, PlateDatasetError, is_crops_folder, load_crops, load_frames
 from edge.plates.pipeline import PlateReader, PlateReaderSettings
 from edge.plates.reads import FrameRead, Quad
 from edge.service.proc import rss_mb
@@ -95,7 +95,7 @@ def _load(path: Path) -> np.ndarray:
     try:
         return read_image(path)
     except ImageFileError as exc:
-        raise DatasetError(str(exc)) from None
+        raise PlateDatasetError(str(exc)) from None
 
 
 def _describe(read: FrameRead | None) -> dict:
@@ -129,7 +129,7 @@ def _read_images(args: argparse.Namespace) -> int:
     for path in args.images:
         try:
             image = _load(path)
-        except DatasetError as exc:
+        except PlateDatasetError as exc:
             print(f"edge alpr: {exc}", file=sys.stderr)
             status = 1
             continue
@@ -191,7 +191,8 @@ def _load_items(folder: Path, limit: int) -> tuple[bool, list[LabelledFrame] | l
 
 def _readings(reader: PlateReader, items: list[LabelledFrame] | list[LabelledCrop],
               default_region: str) -> Iterator[_Reading]:
-    """Each image's best read: a crop's main line, a frame's first read. Raises DatasetError on an unreadable image."""
+    """Each image's best read: a crop's main line, a frame's first read.
+    Raises PlateDatasetError on an unreadable image."""
     for item in items:
         image = _load(item.image)
         start = time.perf_counter()
@@ -274,7 +275,7 @@ def _calibrate(args: argparse.Namespace, folder: Path) -> int:
         pairs = [(r.read.confidence if r.read is not None and rule.fits(r.read.text) else None, r.exact)
                  for r in readings]
         found = calibrate(pairs, target)
-    except (ValueError, OSError) as exc:  # DatasetError and CalibrationError are ValueErrors
+    except (ValueError, OSError) as exc:  # PlateDatasetError and CalibrationError are ValueErrors
         print(f"edge alpr calibrate: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     candidates = sum(c is not None for c, _ in pairs)

@@ -87,7 +87,7 @@ def _with_source(parser: argparse.ArgumentParser, *, camera: str = "plate",
     parser.add_argument("--frames", type=int, default=3, help="frames to grab from a camera (default 3)")
     parser.add_argument("--every", type=float, default=0.0, help="seconds between grabbed frames (default 0)")
     parser.add_argument("--roi", help="measure inside x,y,width,height only (default: the lane camera's ROI)")
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="config file (default: the demo crossing)")
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="config file (default: the demo checkpoint)")
     return parser
 
 

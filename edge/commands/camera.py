@@ -12,7 +12,7 @@ from edge.capture import CameraReader, CameraState, CameraStatus, Frame
 
 
 @dataclass(frozen=True)
-class Session:
+class CameraReading:
     """What a consumer saw while reading one camera."""
 
     status: CameraStatus
@@ -22,7 +22,7 @@ class Session:
     latencies_ms: list[float]  # frame read -> consumer got it
 
 
-def read_camera(url: str, *, fps: float | None, timeout: float, seconds: float) -> Session:
+def read_camera(url: str, *, fps: float | None, timeout: float, seconds: float) -> CameraReading:
     """Read `url` as a consumer would: up to `timeout` s for a first frame, then `seconds` s more."""
     reader = CameraReader("probe", url, fps=fps)
     started = time.monotonic()
@@ -46,7 +46,7 @@ def read_camera(url: str, *, fps: float | None, timeout: float, seconds: float) 
     finally:
         reader.stop()
     first_frame_s = None if first_at is None else first_at - started
-    return Session(status, first_frame_s, last, len(latencies), latencies)
+    return CameraReading(status, first_frame_s, last, len(latencies), latencies)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -74,7 +74,7 @@ def register_bench(bench: argparse._SubParsersAction) -> None:
 
 def _lane_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lane", required=True, help="lane id, or its position in the config (1, 2, ...)")
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="config file (default: the demo crossing)")
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="config file (default: the demo checkpoint)")
 
 
 def find_lane(config: EdgeConfig, wanted: str) -> LaneConfig:

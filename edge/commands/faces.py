@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     enrol.add_argument("--person", help="person id for the images given")
     enrol.add_argument("--store", type=Path, help="templates file (default: STATE_DIR/faces/enrolled.sqlite)")
-    enrol.add_argument("--config", default=str(DEFAULT_CONFIG), help="config file (default: the demo crossing)")
+    enrol.add_argument("--config", default=str(DEFAULT_CONFIG), help="config file (default: the demo checkpoint)")
     enrol.set_defaults(func=_enrol)
 
 
@@ -82,7 +82,7 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
 
 def _calibrate(args: argparse.Namespace) -> int:
     from edge.bench.faces import calibration_scores
-    from edge.faces.datasets import DatasetError
+    from edge.faces.datasets import FaceDatasetError
     from edge.faces.evaluation import false_non_match_rate, threshold_at_rate
     from edge.faces.stills import ImageError
     from edge.faces.threshold_file import ThresholdFileError, write_threshold
@@ -94,7 +94,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         needed = math.ceil(1 / args.target_fmr)
         genuine, impostors, failed = calibration_scores(args.folder, config.faces, needed)
         threshold = threshold_at_rate(impostors, args.target_fmr)
-    except (DatasetError, ImageError, ValueError) as exc:
+    except (FaceDatasetError, ImageError, ValueError) as exc:
         print(f"cannot calibrate: {exc}")
         return 2
     fnmr = false_non_match_rate(genuine, threshold, failed)
@@ -169,7 +169,7 @@ def _faces_config(args: argparse.Namespace) -> FacesConfig:
 
 def _bench_faces(args: argparse.Namespace) -> int:
     from edge.bench.faces import fused_verification, identification, verification
-    from edge.faces.datasets import DatasetError
+    from edge.faces.datasets import FaceDatasetError
     from edge.faces.stills import ImageError
 
     faces = _faces_config(args)
@@ -180,7 +180,7 @@ def _bench_faces(args: argparse.Namespace) -> int:
             result = identification(args.folder, faces)
         else:
             result = verification(args.folder, faces, all_impostors=args.impostors == "all")
-    except (DatasetError, ImageError) as exc:
+    except (FaceDatasetError, ImageError) as exc:
         print(f"cannot benchmark: {exc}")
         return 2
     print(json.dumps(result))

@@ -1,4 +1,4 @@
-"""`edge run`: start the crossing described by a config file (the demo crossing by default)."""
+"""`edge run`: start the crossing described by a config file (the demo checkpoint by default)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from edge.service.logs import configure_logging
 
 def register(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser("run", help="run the crossing: lanes, devices and the kiosk")
-    run.add_argument("--config", default=str(DEFAULT_CONFIG), help="config file (default: the demo crossing)")
+    run.add_argument("--config", default=str(DEFAULT_CONFIG), help="config file (default: the demo checkpoint)")
     run.set_defaults(func=_run)
 
 

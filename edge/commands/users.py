@@ -179,7 +179,7 @@ def _list(args: argparse.Namespace, _: EdgeConfig, accounts: Accounts) -> int:
 @_with_accounts
 def _demo(args: argparse.Namespace, config: EdgeConfig, accounts: Accounts) -> int:
     if not config.kiosk.auth.demo_accounts:
-        print(f"{args.config} is not a demo crossing: set kiosk.auth.demo_accounts = true there "
+        print(f"{args.config} is not a demo checkpoint: set kiosk.auth.demo_accounts = true there "
               "(for a demo only; the kiosk must stay on loopback)", file=sys.stderr)
         return EXIT_USAGE
     print("demo accounts (user / password):")

@@ -22,7 +22,7 @@ class KioskAuthConfig(StrictModel):
     throttle_s: float = Field(default=60, gt=0, le=3_600)
     pin_length: int = Field(default=6, ge=4, le=12)  # digits of a badge PIN
     password_min_length: int = Field(default=10, ge=8, le=128)
-    # The demo crossing only: create officer/officer, tech/tech and super/super and let them log in.
+    # The demo checkpoint only: create officer/officer, tech/tech and super/super and let them log in.
     demo_accounts: bool = False
 
     @model_validator(mode="after")

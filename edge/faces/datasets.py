@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-class DatasetError(Exception):
+class FaceDatasetError(Exception):
     """A dataset folder that does not follow the contract; the message names file and line."""
 
 
@@ -25,18 +25,18 @@ class Pair:
 def read_pairs(folder: Path) -> list[Pair]:
     path = folder / "pairs.tsv"
     if not path.is_file():
-        raise DatasetError(f"{path}: no such file (a pairs folder needs pairs.tsv)")
+        raise FaceDatasetError(f"{path}: no such file (a pairs folder needs pairs.tsv)")
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle, delimiter="\t")
         header = next(reader, None)
         if header != ["img1", "img2", "same_identity"]:
-            raise DatasetError(f"{path}: line 1 must be the header img1, img2, same_identity (got {header})")
+            raise FaceDatasetError(f"{path}: line 1 must be the header img1, img2, same_identity (got {header})")
         pairs = []
         for line, row in enumerate(reader, start=2):
             if not row:
                 continue
             if len(row) != 3 or row[2] not in {"0", "1"}:
-                raise DatasetError(f"{path}: line {line}: expected img1, img2 and 0 or 1, got {row}")
+                raise FaceDatasetError(f"{path}: line {line}: expected img1, img2 and 0 or 1, got {row}")
             pairs.append(Pair(row[0], row[1], row[2] == "1"))
     return pairs
 
@@ -45,18 +45,18 @@ def read_identities(folder: Path) -> dict[str, str]:
     """image path (relative to the folder) -> identity, in file order."""
     path = folder / "identities.csv"
     if not path.is_file():
-        raise DatasetError(f"{path}: no such file (an identities folder needs identities.csv)")
+        raise FaceDatasetError(f"{path}: no such file (an identities folder needs identities.csv)")
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header != ["file", "identity"]:
-            raise DatasetError(f"{path}: line 1 must be the header file,identity (got {header})")
+            raise FaceDatasetError(f"{path}: line 1 must be the header file,identity (got {header})")
         identities: dict[str, str] = {}
         for line, row in enumerate(reader, start=2):
             if not row:
                 continue
             if len(row) != 2 or not row[0] or not row[1]:
-                raise DatasetError(f"{path}: line {line}: expected file,identity, got {row}")
+                raise FaceDatasetError(f"{path}: line {line}: expected file,identity, got {row}")
             identities[row[0]] = row[1]
     return identities
 

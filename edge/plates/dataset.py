@@ -13,7 +13,7 @@ from pathlib import Path
 _PLATE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
-class DatasetError(ValueError):
+class PlateDatasetError(ValueError):
     """A dataset folder or label that does not follow the contract; the message names it."""
 
 
@@ -33,7 +33,7 @@ class LabelledCrop:
 
 def _check_plate(plate: str, where: str) -> str:
     if not plate or set(plate) - _PLATE_CHARS:
-        raise DatasetError(f"{where}: plate {plate!r} must be upper-case A-Z0-9 without separators")
+        raise PlateDatasetError(f"{where}: plate {plate!r} must be upper-case A-Z0-9 without separators")
     return plate
 
 
@@ -46,18 +46,20 @@ def load_frames(folder: Path) -> list[LabelledFrame]:
     for label in sorted(folder.glob("*.txt")):
         fields = label.read_text(encoding="utf-8").strip().split("\t")
         if len(fields) != 6:
-            raise DatasetError(f"{label}: expected 'image x y w h PLATE' separated by tabs, got {len(fields)} fields")
+            raise PlateDatasetError(
+                f"{label}: expected 'image x y w h PLATE' separated by tabs, got {len(fields)} fields")
         name, x, y, w, h, plate = fields
         try:
             box = (int(x), int(y), int(w), int(h))
         except ValueError:
-            raise DatasetError(f"{label}: the plate box must be four integers, got {x!r} {y!r} {w!r} {h!r}") from None
+            raise PlateDatasetError(
+                f"{label}: the plate box must be four integers, got {x!r} {y!r} {w!r} {h!r}") from None
         image = folder / name
         if not image.is_file():
-            raise DatasetError(f"{label}: image {name!r} does not exist")
+            raise PlateDatasetError(f"{label}: image {name!r} does not exist")
         frames.append(LabelledFrame(image, box, _check_plate(plate, str(label))))
     if not frames:
-        raise DatasetError(f"{folder}: no labelled frames (NAME.txt) and no labels.csv")
+        raise PlateDatasetError(f"{folder}: no labelled frames (NAME.txt) and no labels.csv")
     return frames
 
 
@@ -69,12 +71,12 @@ def load_crops(folder: Path) -> list[LabelledCrop]:
             if not row:
                 continue
             if len(row) != 3:
-                raise DatasetError(f"{labels}:{number}: expected 'file,region,PLATE', got {row!r}")
+                raise PlateDatasetError(f"{labels}:{number}: expected 'file,region,PLATE', got {row!r}")
             name, region, plate = (field.strip() for field in row)
             image = folder / name
             if not image.is_file():
-                raise DatasetError(f"{labels}:{number}: image {name!r} does not exist")
+                raise PlateDatasetError(f"{labels}:{number}: image {name!r} does not exist")
             crops.append(LabelledCrop(image, region.lower(), _check_plate(plate, f"{labels}:{number}")))
     if not crops:
-        raise DatasetError(f"{labels}: no rows")
+        raise PlateDatasetError(f"{labels}: no rows")
     return crops

@@ -16,14 +16,14 @@ import cv2
 import numpy as np
 
 # A glyph box: x, y, width, height in pixels of the image it was found in.
-Box = tuple[int, int, int, int]
+GlyphBox = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
 class TextLine:
     """A row of glyphs, in the coordinates of the image it was found in."""
 
-    glyphs: tuple[Box, ...]  # sorted left to right
+    glyphs: tuple[GlyphBox, ...]  # sorted left to right
     height: float  # median glyph height
     slope: float  # dy/dx of the glyph centres (tilt)
     intercept: float  # y of the centre line at x = 0

@@ -3,7 +3,7 @@
 glibc gives every thread that allocates its own arena, up to 8 per core (16 on the crossing's 2
 cores), and an arena keeps what its threads freed for their next allocations. The crossing runs
 about 25 threads (cameras, lane workers, face and plate inference, kiosk, devices) that allocate
-and free 2.7 MB frames and their working copies. On the demo crossing that left ~240 MB of a
+and free 2.7 MB frames and their working copies. On the demo checkpoint that left ~240 MB of a
 ~720 MB RSS as free memory spread over 16 arenas, and the arenas kept creeping up as their free
 space fragmented, while the memory in use stayed flat. With two arenas the same crossing ran at
 ~576 MB, flat after the first day/night cycle of the scene (README, "Soak"). The measurements

@@ -42,7 +42,6 @@ from edge.service.metrics import Family, render
 from edge.service.storage import REASONS, StorageAlarm, StorageMonitor, probe
 from edge.service.systemd import Notifier, ProgressWatchdog
 from edge.watchlist.runtime import WatchlistRuntime
-from hardware.sim.client import SimError
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +93,8 @@ class Checkpoint:
         )
         self.lanes = {lane.id: LaneRuntime(lane, context, broadcaster) for lane in config.lanes}
         self.camera_checks = CameraCheck(config.calibration, config.faces)
-        # The demo's simulated readers can present a document again; a real reader needs a person.
+        # The demo's simulated readers can present a document again (edge/synthetic/demo.py; raises
+        # ActionRefused when it cannot); a real reader needs a person.
         self.replay_document: Callable[[str], None] | None = None
 
     def start(self) -> None:
@@ -200,10 +200,7 @@ class Checkpoint:
             elif self.replay_document is None:
                 raise ActionRefused("this lane's reader is real hardware: place the document on the reader again")
             else:
-                try:
-                    self.replay_document(lane_id)
-                except SimError as exc:
-                    raise ActionRefused(str(exc)) from exc
+                self.replay_document(lane_id)
                 done = "the lane's last document was presented to the reader again"
         except ActionRefused as exc:
             self._audit_or_refuse(DEVICE_TEST, actor=actor, lane=lane_id,

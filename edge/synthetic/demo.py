@@ -1,4 +1,4 @@
-"""The demo crossing's simulated world: devices, a stage hand, and a watchlist to find hits in.
+"""The demo checkpoint's simulated world: devices, a stage hand, and a watchlist to find hits in.
 
 With `[demo] simulators = true` the service gives every lane a simulated barrier (Modbus RTU) and
 document reader, each a real `python -m hardware.sim` process on a loopback TCP port, and a stage
@@ -25,6 +25,7 @@ import cv2
 import skimage.data
 
 from edge.config import EdgeConfig, LaneConfig, WatchlistKey
+from edge.lane.crossing import ActionRefused
 from edge.synthetic import Scene, scene_for
 from edge.synthetic.timeline import slot_index
 from edge.watchlist.keys import generate_private_key, load_private_key, private_key_pem, public_key_text
@@ -101,14 +102,17 @@ class DemoWorld:
 
     def replay_document(self, lane_id: str) -> None:
         """Present the lane's last document to its simulated reader again (the technician's reader
-        test). Raises SimError with the reason it cannot."""
+        test). Raises ActionRefused with the reason it cannot, as the service's device test expects."""
         world = next((w for w in self._worlds if w.lane_id == lane_id), None)
         if world is None:
-            raise SimError(f"lane {lane_id} has no simulated reader")
+            raise ActionRefused(f"lane {lane_id} has no simulated reader")
         with world.reader_lock:
             if world.last_document is None:
-                raise SimError("no document has been presented on this lane yet; wait for the first car")
-            self._present(world, world.last_document)
+                raise ActionRefused("no document has been presented on this lane yet; wait for the first car")
+            try:
+                self._present(world, world.last_document)
+            except SimError as exc:
+                raise ActionRefused(str(exc)) from exc
 
     def _present(self, world: _LaneWorld, lines: tuple[str, ...]) -> None:
         """Hand a passport to the lane's reader, with its holder's photo or, if borrowed, another's.

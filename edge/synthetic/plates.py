@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from edge.synthetic.fonts import LABEL_FONT, SCRIPT_FONT, glyph_run_mask, load_font
-from edge.synthetic.regions import RGB, PlateLayout, RegionFormat, printed_form, region_format
+from edge.synthetic.regions import RGB, PlateLayout, SyntheticRegion, printed_form, region_format
 
 _DRAWING = threading.Lock()
 # German plates: the gap between district and letters holds the two seals.
@@ -29,7 +29,7 @@ class PlateSpec:
     with_header: bool = True  # US plates: state name and slogan
 
     @property
-    def format(self) -> RegionFormat:
+    def format(self) -> SyntheticRegion:
         return region_format(self.region)
 
     @property

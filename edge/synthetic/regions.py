@@ -62,7 +62,7 @@ class PlateStyle:
 
 
 @dataclass(frozen=True)
-class RegionFormat:
+class SyntheticRegion:
     code: str
     name: str
     patterns: tuple[str, ...]
@@ -91,11 +91,11 @@ def _pattern_regex(pattern: str, letters: str) -> str:
 
 
 @cache
-def _region_regex(region: RegionFormat) -> re.Pattern[str]:
+def _region_regex(region: SyntheticRegion) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{_pattern_regex(p, region.letters)})" for p in region.patterns))
 
 
-def printed_form(text: str, region: RegionFormat) -> str:
+def printed_form(text: str, region: SyntheticRegion) -> str:
     """Plate text laid out as the region prints it, gaps and hyphens included."""
     for pattern in region.patterns:
         if re.fullmatch(_pattern_regex(pattern, region.letters), text):
@@ -117,21 +117,21 @@ _EU_BLUE: RGB = (0, 51, 153)
 
 
 def _us(code: str, name: str, pattern: str, text: RGB, header: str, header_color: RGB, footer: str,
-        footer_color: RGB, background: RGB = _WHITE, gradient_to: RGB | None = None) -> RegionFormat:
+        footer_color: RGB, background: RGB = _WHITE, gradient_to: RGB | None = None) -> SyntheticRegion:
     style = PlateStyle(background, text, border=text, header=header, header_color=header_color,
                        footer=footer, footer_color=footer_color, gradient_to=gradient_to)
-    return RegionFormat(code, name, (pattern,), _NO_IOQ, style, _US_LAYOUT)
+    return SyntheticRegion(code, name, (pattern,), _NO_IOQ, style, _US_LAYOUT)
 
 
 def _eu(code: str, name: str, patterns: tuple[str, ...], letters: str, band_code: str,
         background: RGB = _WHITE, right_band: RGB | None = None,
-        two_line_layout: PlateLayout | None = None, two_line_first_groups: int = 0) -> RegionFormat:
+        two_line_layout: PlateLayout | None = None, two_line_first_groups: int = 0) -> SyntheticRegion:
     style = PlateStyle(background, _BLACK, border=_BLACK, left_band=_EU_BLUE, band_code=band_code,
                        right_band=right_band, seals=code == "de")
-    return RegionFormat(code, name, patterns, letters, style, _EU_LAYOUT, two_line_layout, two_line_first_groups)
+    return SyntheticRegion(code, name, patterns, letters, style, _EU_LAYOUT, two_line_layout, two_line_first_groups)
 
 
-REGIONS: dict[str, RegionFormat] = {
+REGIONS: dict[str, SyntheticRegion] = {
     r.code: r
     for r in (
         _us("us-ca", "California", "DLLLDDD", (18, 38, 110), "California", (190, 30, 40), "",
@@ -155,7 +155,7 @@ REGIONS: dict[str, RegionFormat] = {
             background=(250, 200, 20)),
         _eu("it", "Italy", ("LL DDD LL",), "ABCDEFGHJKLMNPRSTVWXYZ", "I", right_band=_EU_BLUE),
         _eu("pl", "Poland", ("LL DDDDD", "LL DDDLL", "LLL DDDD"), "ABCDEFGHJKLMNPRSTUVWXYZ", "PL"),
-        RegionFormat(
+        SyntheticRegion(
             "br", "Brazil (Mercosul)", ("LLL DLDD",), "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
             PlateStyle(_WHITE, _BLACK, border=_BLACK, top_strip=(0, 56, 168), top_strip_text="BRASIL"),
             PlateLayout(400, 130, 65, 0.60, 3.0, 8, text_center=0.6),
@@ -167,14 +167,14 @@ REGIONS: dict[str, RegionFormat] = {
 }
 
 
-def region_format(code: str) -> RegionFormat:
+def region_format(code: str) -> SyntheticRegion:
     try:
         return REGIONS[code]
     except KeyError:
         raise ValueError(f"unknown plate region {code!r}; known: {', '.join(REGIONS)}") from None
 
 
-def random_printed_plate(region: str | RegionFormat, rng: np.random.Generator) -> str:
+def random_printed_plate(region: str | SyntheticRegion, rng: np.random.Generator) -> str:
     """A plate as printed (with its gaps and hyphens), in one of the region's patterns."""
     fmt = region_format(region) if isinstance(region, str) else region
     pattern = fmt.patterns[int(rng.integers(len(fmt.patterns)))]
@@ -189,6 +189,6 @@ def random_printed_plate(region: str | RegionFormat, rng: np.random.Generator) -
     return "".join(out)
 
 
-def random_plate_text(region: str | RegionFormat, rng: np.random.Generator) -> str:
+def random_plate_text(region: str | SyntheticRegion, rng: np.random.Generator) -> str:
     """A valid plate of the region as the dataset contract spells it: A-Z0-9, no separators."""
     return plate_text(random_printed_plate(region, rng))

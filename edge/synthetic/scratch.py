@@ -1,4 +1,4 @@
-"""The demo crossing somewhere private, for benches and tests: a free loopback port, and the demo
+"""The demo checkpoint somewhere private, for benches and tests: a free loopback port, and the demo
 config with its kiosk on that port and its state in a directory of the caller's (so a bench or a
 test never shares `../var/demo` or port 8080 with a demo someone is running)."""
 

@@ -94,7 +94,7 @@ class DocumentRecord(Listing):
 
 
 @dataclass(frozen=True, slots=True)
-class FaceTemplate:
+class WatchlistFace:
     """One enrolled face: a 128-d dlib encoding (float32, little-endian bytes) and its quality 0..1."""
 
     id: str
@@ -108,7 +108,7 @@ class PersonRecord(Listing):
     given_names: str
     dob: str | None  # YYYY, YYYY-MM or YYYY-MM-DD: lists often know only part of a date of birth
     nationality: str | None  # ICAO code
-    faces: tuple[FaceTemplate, ...]
+    faces: tuple[WatchlistFace, ...]
 
     kind = Kind.PERSON
 
@@ -208,7 +208,7 @@ def _common(obj: dict, kind: Kind) -> dict[str, Any]:
     return common
 
 
-def _faces(value: Any) -> tuple[FaceTemplate, ...]:
+def _faces(value: Any) -> tuple[WatchlistFace, ...]:
     if not isinstance(value, list) or len(value) > MAX_FACES_PER_PERSON:
         raise RecordError(f"faces must be a list of at most {MAX_FACES_PER_PERSON} templates")
     faces = []
@@ -226,7 +226,7 @@ def _faces(value: Any) -> tuple[FaceTemplate, ...]:
             raise RecordError(f"faces[{n}].vector has {len(vector)} bytes, not {FACE_VECTOR_BYTES}")
         if not all(math.isfinite(x) for x in _FLOATS.unpack(vector)):
             raise RecordError(f"faces[{n}].vector contains NaN or infinity")
-        faces.append(FaceTemplate(_text(face, "id", max_len=64), float(quality), vector))
+        faces.append(WatchlistFace(_text(face, "id", max_len=64), float(quality), vector))
     if len({f.id for f in faces}) != len(faces):
         raise RecordError("faces have duplicate ids")
     return tuple(faces)

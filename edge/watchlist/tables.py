@@ -16,11 +16,11 @@ from edge.watchlist import normalize
 from edge.watchlist.records import (
     Action,
     DocumentRecord,
-    FaceTemplate,
     Kind,
     PersonRecord,
     PlateRecord,
     Record,
+    WatchlistFace,
 )
 
 _COMMON = "reason TEXT NOT NULL, action TEXT NOT NULL, valid_from INTEGER, valid_until INTEGER, source TEXT NOT NULL"
@@ -118,7 +118,7 @@ def record_from_row(kind: Kind, values: tuple, faces: Iterable[tuple] = ()) -> R
         given_names=given_names,
         dob=dob,
         nationality=nationality,
-        faces=tuple(FaceTemplate(t, q, v) for t, q, v in faces),
+        faces=tuple(WatchlistFace(t, q, v) for t, q, v in faces),
         **_common(tuple(common)),
     )
 

@@ -1,4 +1,4 @@
-"""The demo crossing's accounts, so that a newcomer running `make run` can log in.
+"""The demo checkpoint's accounts, so that a newcomer running `make run` can log in.
 
 Created only when the config says `kiosk.auth.demo_accounts = true` (and such a config must keep
 the kiosk on loopback); marked as demo in the database, so that copying a demo state dir into a

@@ -21,7 +21,7 @@ from edge.kiosk.auth.users import Account, UserStore
 log = logging.getLogger(__name__)
 
 
-class Outcome(Enum):
+class LoginOutcome(Enum):
     OK = "ok"
     WRONG = "wrong"  # unknown account or wrong secret: the same answer, so names cannot be probed
     THROTTLED = "throttled"  # too many recent failures for this name (or this browser): wait
@@ -32,22 +32,22 @@ class Outcome(Enum):
 
 @dataclass(frozen=True)
 class LoginResult:
-    outcome: Outcome
+    outcome: LoginOutcome
     account: Account | None = None
     wait_s: float = 0.0  # THROTTLED, BUSY: how long to wait before trying again
     device_token: str | None = None  # OK: the browser's device token for this account (its cookie)
 
     def words(self, by_badge: bool) -> str:
         """What the login page shows."""
-        if self.outcome is Outcome.WRONG:
+        if self.outcome is LoginOutcome.WRONG:
             return "wrong badge or PIN" if by_badge else "wrong user name or password"
-        if self.outcome is Outcome.THROTTLED:
+        if self.outcome is LoginOutcome.THROTTLED:
             return f"too many failed logins: try again in {_duration(self.wait_s)}"
-        if self.outcome is Outcome.BUSY:
+        if self.outcome is LoginOutcome.BUSY:
             return "the kiosk is busy checking logins: try again in a moment"
-        if self.outcome is Outcome.DISABLED:
+        if self.outcome is LoginOutcome.DISABLED:
             return "account disabled; ask a supervisor"
-        if self.outcome is Outcome.DEMO_OFF:
+        if self.outcome is LoginOutcome.DEMO_OFF:
             return "demo accounts are switched off in this crossing's configuration"
         return "logged in"
 
@@ -87,21 +87,22 @@ class Authenticator:
         if wait > 0:
             # No hash check while throttled: a correct guess must not be confirmed either. The same
             # answer whether the name exists or not.
-            return LoginResult(Outcome.THROTTLED, wait_s=wait)
+            return LoginResult(LoginOutcome.THROTTLED, wait_s=wait)
         try:
             matches = self._hasher.verify(stored, secret, trusted=trusted)
         except HasherBusy:
-            return LoginResult(Outcome.BUSY, wait_s=1.0)
+            return LoginResult(LoginOutcome.BUSY, wait_s=1.0)
         if not matches or account is None:
             if self._throttle.failed(key, now):
                 log.warning("kiosk logins for %s slowed down after %d failures", key.split(":")[0],
                             self._config.throttle_after)
-            return LoginResult(Outcome.WRONG, account)
+            return LoginResult(LoginOutcome.WRONG, account)
         if account.disabled:
-            return LoginResult(Outcome.DISABLED, account)
+            return LoginResult(LoginOutcome.DISABLED, account)
         if account.demo and not self._config.demo_accounts:
-            return LoginResult(Outcome.DEMO_OFF, account)
+            return LoginResult(LoginOutcome.DEMO_OFF, account)
         self._throttle.succeeded(key)
         if stored == account.password_hash and self._hasher.needs_rehash(stored):
             self._users.rehash_password(account.user.username, stored, self._hasher.hash(secret))
-        return LoginResult(Outcome.OK, account, device_token=self._devices.remember(account.user.username, device, now))
+        token = self._devices.remember(account.user.username, device, now)
+        return LoginResult(LoginOutcome.OK, account, device_token=token)

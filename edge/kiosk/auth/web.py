@@ -32,7 +32,7 @@ from edge.config import KioskAuthConfig
 from edge.kiosk.auth.accounts import Accounts, open_accounts
 from edge.kiosk.auth.dependencies import role_dependency, user_dependencies
 from edge.kiosk.auth.devices import DEVICE_COOKIE_MAX_S
-from edge.kiosk.auth.login import Outcome
+from edge.kiosk.auth.login import LoginOutcome
 from edge.kiosk.auth.model import Role, User
 from edge.kiosk.auth.sessions import Session
 
@@ -54,8 +54,8 @@ KNOWN_BROWSER_LOGINS = 2
 OTHER_LOGINS = 16
 
 DEVICE_COOKIE = "edge_device"
-_STATUS = {Outcome.WRONG: 401, Outcome.THROTTLED: 429, Outcome.BUSY: 503, Outcome.DISABLED: 403,
-           Outcome.DEMO_OFF: 403}
+_STATUS = {LoginOutcome.WRONG: 401, LoginOutcome.THROTTLED: 429, LoginOutcome.BUSY: 503, LoginOutcome.DISABLED: 403,
+           LoginOutcome.DEMO_OFF: 403}
 
 
 class LoginRequest(BaseModel):
@@ -189,7 +189,7 @@ class Auth:
             else:
                 result = authenticator.by_password(body.username or "", body.password or "", now, device)
             who = result.account.user.username if result.account else "(unknown)"
-            if result.outcome is not Outcome.OK or result.account is None:
+            if result.outcome is not LoginOutcome.OK or result.account is None:
                 log.warning("kiosk login refused for %s: %s", who, result.outcome.value)
                 headers = {"Retry-After": str(math.ceil(result.wait_s))} if result.wait_s else None
                 raise HTTPException(_STATUS[result.outcome], result.words(by_badge), headers=headers)

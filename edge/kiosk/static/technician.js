@@ -185,7 +185,7 @@ function wireRoiDrawing() {
     out.hidden = false;
     out.textContent = response.ok
       ? `Recorded. To write it into the lane's config (a backup is kept), run on this box:\n${answer.command}\n`
-        + "(add --config FILE for a config other than the demo crossing's; the lane uses it after a restart)"
+        + "(add --config FILE for a config other than the demo checkpoint's; the lane uses it after a restart)"
       : `Not saved: ${typeof answer.detail === "string" ? answer.detail : response.status}`;
   });
 }
