@@ -204,15 +204,7 @@ def flat_plate(text: str, rng: np.random.Generator, words: tuple[str, ...] = WOR
     draw.rounded_rectangle((px0, py0, px0 + plate_w, py0 + plate_h), radius=int(0.2 * h), fill=paper)
     plate = np.asarray(image).copy()
     if rng.random() < 0.4:  # a gradient or scenic art behind the registration
-        art = np.zeros((plate_h, plate_w, 3), np.float32)
-        for _ in range(int(rng.integers(1, 6))):
-            centre = (int(rng.uniform(0, plate_w)), int(rng.uniform(0, plate_h)))
-            axes = (int(rng.uniform(0.1, 0.8) * plate_w), int(rng.uniform(0.1, 0.6) * plate_h))
-            cv2.ellipse(art, centre, axes, float(rng.uniform(0, 180)), 0, 360,
-                        tuple(float(v) for v in rng.uniform(-60, 60, 3)), -1)
-        art = cv2.GaussianBlur(art, (0, 0), rng.uniform(1, 8))
-        face = plate[py0: py0 + plate_h, px0: px0 + plate_w].astype(np.float32)
-        plate[py0: py0 + plate_h, px0: px0 + plate_w] = np.clip(face + art * rng.uniform(0.3, 1.0), 0, 255)
+        _scenic_art(plate, (px0, py0, plate_w, plate_h), rng)
     image = Image.fromarray(plate)
     draw = ImageDraw.Draw(image)
     tx, ty = px0 + left, py0 + top
@@ -228,28 +220,9 @@ def flat_plate(text: str, rng: np.random.Generator, words: tuple[str, ...] = WOR
         gap = rng.uniform(0.05, 0.3) * h
         _small_print(image, (px0 + 0.15 * plate_w, ty + h + gap, px0 + 0.85 * plate_w, ty + h + gap + size),
                      ink, rng, words)
-    for side in (0, 1):  # stickers and bolts near the line's ends
-        if rng.random() < 0.35:
-            sw, sh = rng.uniform(0.3, 0.9) * h, rng.uniform(0.25, 0.7) * h
-            sx = px0 + rng.uniform(0.02, 0.15) * plate_w if side == 0 else px0 + plate_w * rng.uniform(0.85, 0.98) - sw
-            sy = py0 + rng.uniform(0.05, 0.7) * plate_h
-            draw.rectangle((sx, sy, sx + sw, sy + sh), fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
-        if rng.random() < 0.4:
-            r = rng.uniform(0.05, 0.12) * h
-            bx = px0 + plate_w * (0.2 if side == 0 else 0.8)
-            by = py0 + (rng.uniform(0.05, 0.25) if rng.random() < 0.5 else rng.uniform(0.75, 0.95)) * plate_h
-            draw.ellipse((bx - r, by - r, bx + r, by + r), fill=_colour(rng, light=rng.random() < 0.5))
+    _stickers_and_bolts(draw, (px0, py0, plate_w, plate_h), h, rng)
     if emblem >= 0:
-        r = rng.uniform(0.25, 0.45) * h
-        ex, ey = tx + emblem, ty + h / 2
-        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
-        if rng.random() < 0.5:
-            draw.ellipse((ex - r, ey - r, ex + r, ey + r), fill=colour)
-        else:
-            angles = np.linspace(0, 2 * np.pi, 11)[:-1] - np.pi / 2
-            radii = np.where(np.arange(10) % 2 == 0, r, 0.45 * r)
-            draw.polygon([(ex + q * np.cos(a), ey + q * np.sin(a)) for q, a in zip(radii, angles, strict=True)],
-                         fill=colour)
+        _emblem(draw, (tx + emblem, ty + h / 2), rng.uniform(0.25, 0.45) * h, rng)
     if rng.random() < 0.7:
         thickness = max(1, int(rng.uniform(0.02, 0.08) * h))
         draw.rounded_rectangle((px0 + 2, py0 + 2, px0 + plate_w - 2, py0 + plate_h - 2), radius=int(0.2 * h),
@@ -260,6 +233,50 @@ def flat_plate(text: str, rng: np.random.Generator, words: tuple[str, ...] = WOR
     face[:] = (face * (1 - alpha) + np.array(ink, np.float32) * alpha).astype(np.uint8)
     glyphs = [(int(tx) + x, int(ty) + y, w, gh) for x, y, w, gh in boxes]
     return plate[:, :, ::-1].copy(), glyphs, (px0, py0, plate_w, plate_h)
+
+
+def _scenic_art(plate: np.ndarray, box: tuple[int, int, int, int], rng: np.random.Generator) -> None:
+    """Blurred ellipses of colour over the plate's face (in place): gradients and scenic plates."""
+    px0, py0, plate_w, plate_h = box
+    art = np.zeros((plate_h, plate_w, 3), np.float32)
+    for _ in range(int(rng.integers(1, 6))):
+        centre = (int(rng.uniform(0, plate_w)), int(rng.uniform(0, plate_h)))
+        axes = (int(rng.uniform(0.1, 0.8) * plate_w), int(rng.uniform(0.1, 0.6) * plate_h))
+        cv2.ellipse(art, centre, axes, float(rng.uniform(0, 180)), 0, 360,
+                    tuple(float(v) for v in rng.uniform(-60, 60, 3)), -1)
+    art = cv2.GaussianBlur(art, (0, 0), rng.uniform(1, 8))
+    face = plate[py0: py0 + plate_h, px0: px0 + plate_w].astype(np.float32)
+    plate[py0: py0 + plate_h, px0: px0 + plate_w] = np.clip(face + art * rng.uniform(0.3, 1.0), 0, 255)
+
+
+def _stickers_and_bolts(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], h: int,
+                        rng: np.random.Generator) -> None:
+    """Stickers and bolts near the line's ends, where they crowd the first and last characters."""
+    px0, py0, plate_w, plate_h = box
+    for side in (0, 1):
+        if rng.random() < 0.35:
+            sw, sh = rng.uniform(0.3, 0.9) * h, rng.uniform(0.25, 0.7) * h
+            sx = px0 + rng.uniform(0.02, 0.15) * plate_w if side == 0 else px0 + plate_w * rng.uniform(0.85, 0.98) - sw
+            sy = py0 + rng.uniform(0.05, 0.7) * plate_h
+            draw.rectangle((sx, sy, sx + sw, sy + sh), fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+        if rng.random() < 0.4:
+            r = rng.uniform(0.05, 0.12) * h
+            bx = px0 + plate_w * (0.2 if side == 0 else 0.8)
+            by = py0 + (rng.uniform(0.05, 0.25) if rng.random() < 0.5 else rng.uniform(0.75, 0.95)) * plate_h
+            draw.ellipse((bx - r, by - r, bx + r, by + r), fill=_colour(rng, light=rng.random() < 0.5))
+
+
+def _emblem(draw: ImageDraw.ImageDraw, centre: tuple[float, float], r: float, rng: np.random.Generator) -> None:
+    """A disc or a star in the registration's gap (a state emblem, a Mercosul flag)."""
+    ex, ey = centre
+    colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+    if rng.random() < 0.5:
+        draw.ellipse((ex - r, ey - r, ex + r, ey + r), fill=colour)
+    else:
+        angles = np.linspace(0, 2 * np.pi, 11)[:-1] - np.pi / 2
+        radii = np.where(np.arange(10) % 2 == 0, r, 0.45 * r)
+        draw.polygon([(ex + q * np.cos(a), ey + q * np.sin(a)) for q, a in zip(radii, angles, strict=True)],
+                     fill=colour)
 
 
 def _view(size: tuple[int, int], rng: np.random.Generator, scale: float) -> np.ndarray:

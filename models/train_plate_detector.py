@@ -271,6 +271,17 @@ def torch_detector(net: PlateDetectorNet, device: torch.device):
     return detect
 
 
+def _batch(examples: list[tuple[np.ndarray, list[CornerBox]]], device: torch.device
+           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Images and their training targets (heat map, box regression, where boxes are) as tensors."""
+    images = [image for image, _ in examples]
+    heats, regresses, masks = zip(*(targets(boxes) for _, boxes in examples), strict=True)
+    return (torch.from_numpy(np.stack(images)).float()[:, None].to(device),
+            torch.from_numpy(np.stack(heats))[:, None].to(device),
+            torch.from_numpy(np.stack(regresses)).to(device),
+            torch.from_numpy(np.stack(masks))[:, None].to(device))
+
+
 def train(args: argparse.Namespace) -> PlateDetectorNet:
     device = torch.device("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
     if device.type == "cpu":
@@ -300,21 +311,13 @@ def train(args: argparse.Namespace) -> PlateDetectorNet:
         started = time.time()
         running = 0.0
         for _ in range(args.steps):
-            images, heats, regresses, masks = [], [], [], []
+            scenes = []
             for _ in range(args.batch):
                 kind = rng.random()
                 scene = (train_scenes[int(rng.integers(len(train_scenes)))] if kind < 0.45
                          else paster.scene(rng) if kind < 0.8 else synthetic[int(rng.integers(len(synthetic)))])
-                image, boxes = example(scene, rng)
-                heat, regress, mask = targets(boxes)
-                images.append(image)
-                heats.append(heat)
-                regresses.append(regress)
-                masks.append(mask)
-            x = torch.from_numpy(np.stack(images)).float()[:, None].to(device)
-            heat_t = torch.from_numpy(np.stack(heats))[:, None].to(device)
-            regress_t = torch.from_numpy(np.stack(regresses)).to(device)
-            mask_t = torch.from_numpy(np.stack(masks))[:, None].to(device)
+                scenes.append(example(scene, rng))
+            x, heat_t, regress_t, mask_t = _batch(scenes, device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
                 heat_logits, box = net(x)
             heat_loss = focal_loss(heat_logits.float(), heat_t)

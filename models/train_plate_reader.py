@@ -234,6 +234,25 @@ def evaluate(net: nn.Module, images: np.ndarray, texts: list[str], device: torch
     return right / max(1, len(images))
 
 
+def _ctc_step(net: nn.Module, images: np.ndarray, texts: list[str], ctc: nn.CTCLoss,
+              optimiser: torch.optim.Optimizer, device: torch.device, autocast: bool) -> float:
+    """One optimiser step on a batch of line images and their texts; returns the CTC loss."""
+    x = torch.from_numpy(images).float().unsqueeze(1).to(device)
+    if device.type == "cpu":
+        x = x.contiguous(memory_format=torch.channels_last)
+    flat = torch.tensor([t for text in texts for t in targets(text)], dtype=torch.long)
+    lengths = torch.tensor([len(text) for text in texts], dtype=torch.long)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+        logits = net(x)
+    log_probs = logits.float().log_softmax(-1).transpose(0, 1)  # T x N x C
+    columns = torch.full((len(texts),), log_probs.shape[0], dtype=torch.long)
+    loss = ctc(log_probs, flat.to(device), columns, lengths)
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    return loss.item()
+
+
 def train(args: argparse.Namespace) -> nn.Module:
     device = torch.device("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
     torch.manual_seed(args.seed)
@@ -271,21 +290,9 @@ def train(args: argparse.Namespace) -> nn.Module:
             picks = order[step * synth_per_batch:(step + 1) * synth_per_batch]
             real_images, real_texts = real.batch(real_per_batch, negatives_per_batch, rng)
             texts = [synth_texts[i] for i in picks] + real_texts
-            x = torch.from_numpy(np.concatenate([synth_images[picks], real_images])).float().unsqueeze(1).to(device)
-            if device.type == "cpu":
-                x = x.contiguous(memory_format=torch.channels_last)
-            flat = torch.tensor([t for text in texts for t in targets(text)], dtype=torch.long)
-            lengths = torch.tensor([len(text) for text in texts], dtype=torch.long)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                logits = net(x)
-            log_probs = logits.float().log_softmax(-1).transpose(0, 1)  # T x N x C
-            columns = torch.full((len(texts),), log_probs.shape[0], dtype=torch.long)
-            loss = ctc(log_probs, flat.to(device), columns, lengths)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
+            images = np.concatenate([synth_images[picks], real_images])
+            running += _ctc_step(net, images, texts, ctc, optimiser, device, autocast)
             schedule.step()
-            running += loss.item()
         scores = {name: evaluate(net, images, texts, device) for name, (images, texts) in checks.items()}
         # Kept by the real held-out plates first (what the product reads), synthetic as a tie-break.
         score = scores["br"] + scores["es"] + 0.5 * scores["synthetic"]

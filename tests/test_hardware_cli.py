@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.recording.audit import AuditedCommands
+from edge.recording.audit import AuditLog
 from edge.recording.outbox.queue import Outbox
 from edge.recording.recorder import missing_from_outbox
 from hardware.sim.client import SimProcess
@@ -111,7 +111,7 @@ def test_open_with_the_barrier_unreachable_is_refused_and_not_recorded(tmp_path)
 def test_open_while_the_service_holds_the_audit_log_is_refused_and_says_where_to_do_it(tmp_path):
     with SimProcess("barrier", "--tcp", "0", *FAST_BARRIER_SIM) as sim:
         config = lane_config(tmp_path, barrier_url=sim.url)
-        with AuditedCommands(tmp_path / "state" / "audit"):  # as the running service holds it
+        with AuditLog(tmp_path / "state" / "audit"):  # as the running service holds it
             result = edge("device", "barrier", "open", "--lane", "1", "--config", str(config))
         assert sim.command("stats")["open_pulses"] == 0
     assert result.returncode == 1

@@ -1,4 +1,4 @@
-"""A hostile watchlist mirror and a hostile authority, against the crossing's real sync (the
+"""A hostile watchlist mirror and a hostile authority, against the checkpoint's real sync (the
 `Syncer` and `apply_bundle` the service runs) over real loopback HTTP.
 
 Each attack gets a fresh cache at a known version and checks that whatever it serves is refused
@@ -13,100 +13,20 @@ import gzip
 import hashlib
 import json
 import os
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from edge.attacks.authority import DAY, Authority, content_hash, forge, forge_deeply_nested, plate
 from edge.attacks.campaign import Breach, attack
+from edge.attacks.mirror_scene import BASELINE, SYNC_TIMEOUT_S, Behaviour, HostileMirror, scene
 from edge.attacks.target import Target
 from edge.service.proc import rss_mb
 from edge.watchlist.apply import apply_bundle
-from edge.watchlist.http import HttpClient
 from edge.watchlist.keys import Keyring, TrustedKey
 from edge.watchlist.refusal import Refusal
-from edge.watchlist.sources import INDEX_FORMAT, INDEX_MAX_BYTES, INDEX_NAME, FolderSource, HttpSource, write_index
-from edge.watchlist.store import WatchlistStore
-from edge.watchlist.sync import Syncer, SyncReport
-
-Behaviour = Callable[[BaseHTTPRequestHandler], None]
-BASELINE = [plate("V1", "ABC123", action="deny"), plate("V2", "XYZ987")]
-SYNC_TIMEOUT_S = 3.0  # the crossing's http_timeout_s, short so that a trickle is given up on soon
-
-
-class HostileMirror:
-    """A static HTTP server of a folder, where `behave[path]` replaces the file with a behaviour;
-    `requests` lists every path asked for."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.behave: dict[str, Behaviour] = {}
-        self.requests: list[str] = []
-        mirror = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                """Quiet: the attacks read `requests`."""
-
-            def do_GET(self) -> None:
-                mirror.requests.append(self.path)
-                behaviour = mirror.behave.get(self.path.lstrip("/"))
-                if behaviour is not None:
-                    behaviour(self)
-                    return
-                path = (mirror.root / self.path.lstrip("/")).resolve()
-                if not path.is_file() or mirror.root.resolve() not in path.parents:
-                    self.send_error(404)
-                    return
-                data = path.read_bytes()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-
-class Crossing:
-    """The crossing's side of one attack: a cache at vehicles version 1, its downloads, its keyring."""
-
-    def __init__(self, folder: Path, authority: Authority):
-        self.folder = folder
-        self.store = WatchlistStore(folder / "watchlist.sqlite")
-        self.keyring = authority.keyring()
-        result = apply_bundle(self.store, authority.full("vehicles", BASELINE), self.keyring, source="baseline")
-        if not result.applied:
-            raise RuntimeError(f"the baseline bundle was refused: {result.detail}")
-        self.hash = content_hash(self.store)
-
-    def http_source(self, mirror: HostileMirror) -> HttpSource:
-        client = HttpClient(timeout_s=SYNC_TIMEOUT_S, max_bytes=1 << 30)
-        return HttpSource(mirror.url, self.folder / "downloads", client)
-
-    def sync(self, *sources) -> list[SyncReport]:
-        return Syncer(self.store, list(sources), self.keyring).sync_once()
-
-    def versions(self) -> dict[str, int]:
-        return {list_id: state.version for list_id, state in self.store.lists().items()}
-
-    def close(self) -> None:
-        self.store.close()
-
-
-def _scene(target: Target, name: str) -> tuple[Path, Authority, Crossing]:
-    folder = target.scratch / name
-    authority = Authority(folder / "authority")
-    return folder, authority, Crossing(folder / "crossing", authority)
+from edge.watchlist.sources import INDEX_FORMAT, INDEX_MAX_BYTES, INDEX_NAME, FolderSource, write_index
 
 
 def index_naming(folder: Path, files: list[str], list_id: str, version: int) -> None:
@@ -121,7 +41,7 @@ def index_naming(folder: Path, files: list[str], list_id: str, version: int) -> 
 @attack("bundle-nested-deep", "a bundle signed by the authority whose body nests 5,000 deep, then a good one",
         finding=10)
 def bundle_nested_deep(target: Target) -> None:
-    folder, authority, crossing = _scene(target, "nested")
+    folder, authority, crossing = scene(target, "nested")
     mirror = HostileMirror(folder / "mirror")
     try:
         forge_deeply_nested(authority, mirror.root / "vehicles-v2.wlb", "vehicles", [*BASELINE, plate("V3", "DEF456")],
@@ -148,7 +68,7 @@ NO_FILE_NAMES = ["", ".", "./", "vehicles", "sub/", "//127.0.0.1/x.wlb", "/etc/x
 @attack("index-names-no-file", f"a mirror's index naming {len(NO_FILE_NAMES)} non-files ('', '.', '../x.wlb' ...) "
         "beside a good mirror", finding=11)
 def index_names_no_file(target: Target) -> None:
-    folder, authority, crossing = _scene(target, "no-file")
+    folder, authority, crossing = scene(target, "no-file")
     good = HostileMirror(folder / "good")
     hostile = HostileMirror(folder / "hostile")
     try:
@@ -173,7 +93,7 @@ def index_names_no_file(target: Target) -> None:
 
 @attack("index-points-elsewhere", "an index naming a bundle on another host", finding=12)
 def index_points_elsewhere(target: Target) -> None:
-    folder, authority, crossing = _scene(target, "elsewhere")
+    folder, authority, crossing = scene(target, "elsewhere")
     mirror, evil = HostileMirror(folder / "mirror"), HostileMirror(folder / "evil")
     try:
         forge(authority, evil.root / "x.wlb", "vehicles", [*BASELINE, plate("V5", "EVIL1")], version=2)
@@ -219,7 +139,7 @@ def _trickle(handler: BaseHTTPRequestHandler) -> None:
 
 
 def _index_attack(target: Target, name: str, behaviour: Behaviour, limit_s: float) -> None:
-    folder, authority, crossing = _scene(target, name)
+    folder, authority, crossing = scene(target, name)
     mirror = HostileMirror(folder / "mirror")
     mirror.behave[INDEX_NAME] = behaviour
     before = rss_mb(os.getpid())
@@ -384,7 +304,7 @@ def _retired(authority: Authority) -> Keyring:
 def _hostile_bundle(name: str, reason: Refusal, make: Callable[[Authority, Path], Path],
                     keyring: Callable[[Authority], Keyring] | None = None) -> Callable[[Target], None]:
     def run(target: Target) -> None:
-        folder, authority, crossing = _scene(target, name)
+        folder, authority, crossing = scene(target, name)
         try:
             bundle = make(authority, folder)
             trusted = keyring(authority) if keyring else crossing.keyring
@@ -407,7 +327,7 @@ attack("bundle-retired-key", "a bundle made after its key was retired")(
 
 @attack("folder-source-garbage-beside-good", "a mirror folder holding a garbage bundle beside the next good one")
 def folder_source_garbage(target: Target) -> None:
-    folder, authority, crossing = _scene(target, "folder")
+    folder, authority, crossing = scene(target, "folder")
     try:
         mirror = folder / "usb"
         mirror.mkdir()

@@ -19,11 +19,16 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge.kiosk.auth.demo import DEMO_ACCOUNTS
 from edge.kiosk.auth.web import SESSION_COOKIE
 from edge.synthetic.scratch import demo_config_text, free_loopback_port
+
+if TYPE_CHECKING:
+    from websockets.sync.client import ClientConnection
 
 
 def register(_sub: argparse._SubParsersAction) -> None:
@@ -57,67 +62,88 @@ def _session_cookie(port: int) -> str:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from websockets.exceptions import InvalidHandshake
-    from websockets.sync.client import connect
-
     port = free_loopback_port()
     with tempfile.TemporaryDirectory() as scratch:
         config = Path(scratch) / "edge.toml"
         config.write_text(demo_config_text(Path(scratch) / "state", port))
-        log = (Path(scratch) / "service.log").open("w")
-        service = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
-                                   stdout=log, stderr=subprocess.STDOUT)
-        latencies: dict[str, float] = {}
-        revisions: dict[tuple[str, int], float] = {}
-        fps: list[float] = []
+        log_path = Path(scratch) / "service.log"
+        with log_path.open("w") as log:
+            service = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
+                                       stdout=log, stderr=subprocess.STDOUT)
+            try:
+                ws = _connect(port, service, log_path)
+                if ws is None:
+                    return 1
+                with ws:
+                    watched = _watch(ws, args.seconds)
+            finally:
+                service.terminate()
+                service.wait(timeout=30)
+    _report(watched, args.seconds)
+    return 0
+
+
+def _connect(port: int, service: subprocess.Popen, log_path: Path) -> ClientConnection | None:
+    """The kiosk's websocket once the service is up, or None (said on stderr, with its log) if it never came."""
+    from websockets.exceptions import InvalidHandshake
+    from websockets.sync.client import connect
+
+    deadline = time.monotonic() + 60
+    while True:
         try:
-            ws = None
-            deadline = time.monotonic() + 60
-            while ws is None:
-                try:
-                    ws = connect(f"ws://127.0.0.1:{port}/ws", open_timeout=2,
-                                 additional_headers={"Cookie": _session_cookie(port)})
-                except (OSError, InvalidHandshake) as exc:
-                    if time.monotonic() > deadline or service.poll() is not None:
-                        log_text = (Path(scratch) / "service.log").read_text()
-                        print(f"the demo service did not start ({exc}):\n{log_text}", file=sys.stderr)
-                        return 1
-                    time.sleep(0.3)
-            end = time.monotonic() + args.seconds
-            with ws:
-                while (left := end - time.monotonic()) > 0:
-                    try:
-                        message = json.loads(ws.recv(timeout=left))
-                    except TimeoutError:
-                        break
-                    arrived = time.time()
-                    for lane in message.get("lanes") or [message.get("lane")]:
-                        if not lane:
-                            continue
-                        fps += [camera["fps"] for camera in lane["cameras"].values() if camera["state"] == "live"]
-                        crossing = lane.get("crossing")
-                        decision = crossing and crossing["decision"]
-                        if not decision:
-                            continue
-                        key = (crossing["crossing_id"], decision["revision"])
-                        revisions.setdefault(key, 1000 * (arrived - decision["made_at"]))
-                        if crossing["plate"]:
-                            latencies.setdefault(crossing["crossing_id"],
-                                                 1000 * (arrived - crossing["plate"]["first_seen"]))
-        finally:
-            service.terminate()
-            service.wait(timeout=30)
-            log.close()
-    values = list(latencies.values())
-    print(f"{len(values)} crossings with a plate decided in {args.seconds:.0f} s")
+            return connect(f"ws://127.0.0.1:{port}/ws", open_timeout=2,
+                           additional_headers={"Cookie": _session_cookie(port)})
+        except (OSError, InvalidHandshake) as exc:
+            if time.monotonic() > deadline or service.poll() is not None:
+                print(f"the demo service did not start ({exc}):\n{log_path.read_text()}", file=sys.stderr)
+                return None
+            time.sleep(0.3)
+
+
+@dataclass
+class _Watched:
+    latencies: dict[str, float] = field(default_factory=dict)  # crossing -> plate first seen to decision, ms
+    revisions: dict[tuple[str, int], float] = field(default_factory=dict)  # (crossing, revision) -> made to kiosk
+    fps: list[float] = field(default_factory=list)
+
+
+def _watch(ws: ClientConnection, seconds: float) -> _Watched:
+    """Every lane message for `seconds`, timed on arrival as a kiosk would see it."""
+    watched = _Watched()
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        try:
+            message = json.loads(ws.recv(timeout=left))
+        except TimeoutError:
+            break
+        arrived = time.time()
+        for lane in message.get("lanes") or [message.get("lane")]:
+            if not lane:
+                continue
+            watched.fps += [camera["fps"] for camera in lane["cameras"].values() if camera["state"] == "live"]
+            crossing = lane.get("crossing")
+            decision = crossing and crossing["decision"]
+            if not decision:
+                continue
+            key = (crossing["crossing_id"], decision["revision"])
+            watched.revisions.setdefault(key, 1000 * (arrived - decision["made_at"]))
+            if crossing["plate"]:
+                first_seen = crossing["plate"]["first_seen"]
+                watched.latencies.setdefault(crossing["crossing_id"], 1000 * (arrived - first_seen))
+    return watched
+
+
+def _report(watched: _Watched, seconds: float) -> None:
+    values = list(watched.latencies.values())
+    revisions = list(watched.revisions.values())
+    print(f"{len(values)} crossings with a plate decided in {seconds:.0f} s")
     print(json.dumps({
         "crossings": len(values),
-        "fps": round(statistics.fmean(fps), 2) if fps else 0.0,
+        "fps": round(statistics.fmean(watched.fps), 2) if watched.fps else 0.0,
         "decision_p50_ms": _percentile(values, 0.5),
         "decision_p95_ms": _percentile(values, 0.95),
         "revisions": len(revisions),
-        "revision_p50_ms": _percentile(list(revisions.values()), 0.5),
-        "revision_p95_ms": _percentile(list(revisions.values()), 0.95),
-        "seconds": args.seconds,
+        "revision_p50_ms": _percentile(revisions, 0.5),
+        "revision_p95_ms": _percentile(revisions, 0.95),
+        "seconds": seconds,
     }))
-    return 0

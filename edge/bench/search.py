@@ -137,6 +137,19 @@ def _searched(gallery: Gallery, probes: np.ndarray, top_k: int) -> tuple[list[fl
     return latencies, np.asarray(answers)
 
 
+def _by_breadth(gallery: Gallery, probes: np.ndarray, top_k: int, exact: np.ndarray,
+                breadths: tuple[int, ...]) -> list[dict]:
+    """The HNSW graph's figures at each search breadth; the shipped breadth is set again afterwards."""
+    assert isinstance(gallery.index, HnswIndex)
+    figures = []
+    for ef in breadths:
+        gallery.index.set_search_breadth(ef)
+        times, found = _searched(gallery, probes, top_k)
+        figures.append({"ef": ef, **_figures(times, found, exact)})
+    gallery.index.set_search_breadth(HNSW_EF_SEARCH)
+    return figures
+
+
 def run(size: int, queries: int, kind: str, exact_max: int, top_k: int, templates: str = "faces",
         seed: int = 0, delta: int = 1000, breadths: tuple[int, ...] = ()) -> dict:
     """`breadths`: HNSW search breadths (ef) to measure besides the shipped one, on the same graph."""
@@ -149,13 +162,7 @@ def run(size: int, queries: int, kind: str, exact_max: int, top_k: int, template
     gallery = build_gallery(made.rows(), generation=1, kind=kind, exact_max=exact_max, expected=size)
     build_s = time.perf_counter() - started
     gallery_mb = rss_mb(os.getpid()) - rss_before
-    by_breadth = []
-    if isinstance(gallery.index, HnswIndex):
-        for ef in breadths:
-            gallery.index.set_search_breadth(ef)
-            times, found = _searched(gallery, probes, top_k)
-            by_breadth.append({"ef": ef, **_figures(times, found, exact)})
-        gallery.index.set_search_breadth(HNSW_EF_SEARCH)
+    by_breadth = _by_breadth(gallery, probes, top_k, exact, breadths) if isinstance(gallery.index, HnswIndex) else []
     latencies, answers = _searched(gallery, probes, top_k)
 
     folder = Path(tempfile.mkdtemp(prefix="edge-bench-search-"))

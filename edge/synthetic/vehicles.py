@@ -101,11 +101,19 @@ _UP = np.array([0.0, 1.0, 0.0])
 
 def car_parts(car: CarModel) -> list[Part]:
     """The panels in painter's order for cameras in front of and beside the car."""
-    w, h, length, belt = car.width / 2, car.height, car.length, car.belt
-    ws0, ws1 = car.hood_length, car.hood_length + car.windscreen_length
-    roof_end = length - 0.85
-    bumper = 0.24
-    paint = car.paint
+    return [*_shadow_and_cabin(car), *_sides(car), *_top(car), *_front(car)]
+
+
+def _body(car: CarModel) -> tuple[float, float, float, float, float, float, float, float]:
+    """Half width, height, length, belt line, windscreen start and end, roof end, bumper top (metres)."""
+    ws0 = car.hood_length
+    return (car.width / 2, car.height, car.length, car.belt, ws0, ws0 + car.windscreen_length, car.length - 0.85,
+            0.24)
+
+
+def _shadow_and_cabin(car: CarModel) -> list[Part]:
+    """The shadow under the car, and what the open driver's window shows of the inside."""
+    w, _, length, belt, ws0, _, roof_end, bumper = _body(car)
     parts: list[Part] = []
     # The shadow under the car keeps it standing on the road rather than floating.
     parts.append(Part("shadow", np.array([[-w - 0.08, 0.004, -0.1], [w + 0.08, 0.004, -0.1],
@@ -121,6 +129,14 @@ def car_parts(car: CarModel) -> list[Part]:
                                           belt + 0.05), (40, 38, 38), n))
         parts.append(Part("headrest", _quad_x(side * 0.3, car.head_z + 0.1, car.head_z + 0.26, belt + 0.22,
                                               belt + 0.44), (44, 42, 42), n))
+    return parts
+
+
+def _sides(car: CarModel) -> list[Part]:
+    """Both sides: doors, wheels, the window frame and the mirrors."""
+    w, h, length, belt, ws0, ws1, roof_end, bumper = _body(car)
+    paint = car.paint
+    parts: list[Part] = []
     for side in (1.0, -1.0):
         n = np.array([side, 0.0, 0.0])
         xs, xg = side * w, side * (w - 0.1)
@@ -151,6 +167,14 @@ def car_parts(car: CarModel) -> list[Part]:
         parts.append(Part("mirror", np.array([[xs, belt + 0.05, ws0 + 0.2], [xs + side * 0.2, belt + 0.08, ws0 + 0.25],
                                               [xs + side * 0.2, belt + 0.22, ws0 + 0.25],
                                               [xs, belt + 0.22, ws0 + 0.2]]), _shade(paint, 0.7), n))
+    return parts
+
+
+def _top(car: CarModel) -> list[Part]:
+    """Roof, windscreen (with a sky reflection) and hood."""
+    w, h, _, belt, ws0, ws1, roof_end, _ = _body(car)
+    paint = car.paint
+    parts: list[Part] = []
     parts.append(Part("roof", np.array([[-w + 0.2, h, ws1], [w - 0.2, h, ws1], [w - 0.2, h, roof_end],
                                         [-w + 0.2, h, roof_end]]), _shade(paint, 1.05), _UP))
     ws_normal = np.array([0.0, car.windscreen_length, -(h - belt)])
@@ -165,6 +189,14 @@ def car_parts(car: CarModel) -> list[Part]:
     hood_normal /= np.linalg.norm(hood_normal)
     parts.append(Part("hood", np.array([[-w, belt, 0.03], [-w + 0.1, belt + 0.04, ws0], [w - 0.1, belt + 0.04, ws0],
                                         [w, belt, 0.03]]), _shade(paint, 1.0), hood_normal))
+    return parts
+
+
+def _front(car: CarModel) -> list[Part]:
+    """The front: tyres seen from ahead, the body, bumper, lights, grille and the plate holder."""
+    w, _, _, belt, _, _, _, bumper = _body(car)
+    paint = car.paint
+    parts: list[Part] = []
     for side in (1.0, -1.0):
         xs = side * (w - 0.2)
         parts.append(Part("front_tyre", _quad_z(0.3, xs - 0.13, xs + 0.13, 0.0, bumper + 0.02), _TYRE, _FRONT))

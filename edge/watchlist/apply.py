@@ -76,10 +76,17 @@ def apply_bundle(
         outcome = (False, *_sqlite_refusal(exc))
     except OSError as exc:
         outcome = (False, Refusal.IO_ERROR, f"{path}: {exc.strerror or exc}")
+    return _result(outcome, source=source, bundle=bundle or Path(path).name, manifest=manifest, previous=previous,
+                   key_id=key_id, started=started)
+
+
+def _result(outcome: tuple[bool, Refusal | None, str], *, source: str, bundle: str, manifest: Manifest | None,
+            previous: ListState | None, key_id: str | None, started: float) -> SyncResult:
+    """What an apply did, with as much of the bundle's manifest as was read before it ended."""
     applied, reason, detail = outcome
     return SyncResult(
         source=source,
-        bundle=bundle or Path(path).name,
+        bundle=bundle,
         applied=applied,
         reason=reason,
         detail=detail,
