@@ -60,7 +60,7 @@ models: $(VENV)/.run-installed
 
 # Rebuild the plate models from their public sources (never needed by run or test: the weights are
 # committed). SOURCES is a folder holding the git directories named in models/manifest.toml's
-# [training_sources]; about 3 hours on 2 CPU cores, minutes on a GPU (README, Plate reading).
+# [training_sources]; about 3 hours on 2 CPU cores, minutes on a GPU (docs/models.md).
 TRAIN_FONTS := fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-urw-base35 fonts-bebas-neue \
 	fonts-opendin fonts-roboto-unhinted fonts-freefont-ttf fonts-league-spartan fonts-b612
 models-train: $(VENV)/.test-installed
@@ -69,7 +69,7 @@ models-train: $(VENV)/.test-installed
 	$(BIN)/python models/plate_data.py --sources $(SOURCES)
 	$(BIN)/python models/train_plate_reader.py
 	$(BIN)/python models/train_plate_detector.py
-	@# The sure-read threshold for the new reader, on its own validation crops: set it as edge/config.py's SURE_CONFIDENCE.
+	@# The sure-read threshold for the new reader, on its own validation crops: set it as SURE_CONFIDENCE in edge/config/plates.py.
 	$(BIN)/edge alpr calibrate models/build/plates/calibration --target-precision 0.99
 
 # Regenerate the lock from the current venv after changing dependencies on purpose.
