@@ -14,7 +14,7 @@ class FacesConfig(StrictModel):
 
     # Cosine similarity at or above which two faces are the same person. Set by
     # `edge faces calibrate DIR --target-fmr 0.001` on a labelled set, never tuned per test set; the
-    # default is `edge faces calibrate DATA/faces/lfw` (README, Face matching; 38,406 impostor pairs, FNMR 9.3% there).
+    # default is `edge faces calibrate DATA/faces/lfw` (docs/faces.md; 38,406 impostor pairs, FNMR 9.3% there).
     threshold: float = Field(default=0.9305283427238464, gt=-1, lt=1)
     # "yunet" (models/face_detector_yunet.onnx: a few ms per 720p frame, finds turned and small faces)
     # or "hog" (dlib's HOG, the fallback: about 50 ms per 720p frame at detect_scale 0.7). Either

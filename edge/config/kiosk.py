@@ -52,7 +52,7 @@ class KioskConfig(StrictModel):
                 f"host {self.host!r} is not loopback: serving other hosts requires tls_certfile and tls_keyfile"
             )
         if self.auth.demo_accounts and not is_loopback(self.host):
-            # Their passwords are printed in the README: never reachable from another host.
+            # Their passwords are printed in the README and docs/officer.md: never reachable from another host.
             raise ValueError(f"host {self.host!r} is not loopback: demo_accounts are for a loopback kiosk only")
         return self
 

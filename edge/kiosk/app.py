@@ -63,7 +63,7 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth, kiosk:
     """The kiosk app. Setting `closing` ends every camera stream and websocket, so that a stop
     never waits on a browser that keeps its connections open."""
     # No /docs, /redoc or /openapi.json: they load scripts from a CDN and map the API for anyone
-    # on the network; the routes are documented in the README.
+    # on the network; the routes are documented in docs/architecture.md.
     app = FastAPI(title="Checkpoint Edge kiosk", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(RequestValidationError, validation_error)

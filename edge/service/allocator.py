@@ -6,8 +6,8 @@ about 25 threads (cameras, lane workers, face and plate inference, kiosk, device
 and free 2.7 MB frames and their working copies. On the demo checkpoint that left ~240 MB of a
 ~720 MB RSS as free memory spread over 16 arenas, and the arenas kept creeping up as their free
 space fragmented, while the memory in use stayed flat. With two arenas the same crossing ran at
-~576 MB, flat after the first day/night cycle of the scene (README, "Soak"). The measurements
-behind this are in the README; nothing in the product's Python or native code was accumulating.
+~576 MB, flat after the first day/night cycle of the scene (docs/benchmarks.md, "edge bench soak"). The measurements
+behind this are in docs/benchmarks.md; nothing in the product's Python or native code was accumulating.
 """
 
 from __future__ import annotations
