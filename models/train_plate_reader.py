@@ -9,7 +9,8 @@ parameters, ~100 M multiply-adds, ~2 ms a plate on onnxruntime).
 Two other designs were trained on the same data and schedule and measured against it
 (docs/models.md, "The plate models and how they were trained"): the same convolutions with a dense
 head into 10 character slots (fast-plate-ocr's design), which read out-of-domain plates far worse
-(characters shifted by a slot), and EasyOCR's english_g2 with every layer trained further (`--network g2`), kept as an option here.
+(characters shifted by a slot), and EasyOCR's english_g2 with every layer trained further
+(`--network g2`), kept as an option here.
 
 Data (`models/plate_data.py` builds the real part; the manifest's [training_sources] name it):
 - real crops: Brazilian plates (openalpr/train-detector, AGPL-3.0) and Spanish plates (UC3M-LP,
