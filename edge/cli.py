@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "edge.commands.device",
     "edge.commands.mrz",
     "edge.commands.audit",
+    "edge.commands.report",
     "edge.commands.outbox",
     "edge.commands.service",
     "edge.commands.calibrate",

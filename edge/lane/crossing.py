@@ -64,6 +64,9 @@ class Decision:
     auto_clear: bool
     made_at: float
     evidence: EvidenceSummary = EvidenceSummary()
+    # For the supervisor's report, not for deciding: a new score or hit alone makes no new revision.
+    face_score: float | None = None  # the 1:1 score behind evidence.face_match
+    hits: tuple[tuple[str, str], ...] = ()  # (list, action) of each watchlist hit
 
     def to_json(self) -> dict:
         return {
@@ -75,17 +78,20 @@ class Decision:
             "auto_clear": self.auto_clear,
             "made_at": self.made_at,
             "evidence": self.evidence.to_json(),
+            "face_score": self.face_score,
+            "hits": [{"list": list_id, "action": action} for list_id, action in self.hits],
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Decision:
-        """A decision as its audit record holds it (records written before the evidence summary have none)."""
+        """A decision as its audit record holds it (older records lack the evidence summary, score and hits)."""
         return cls(
             crossing_id=data["crossing_id"], lane_id=data["lane_id"], revision=data["revision"],
             outcome=Outcome[data["outcome"]],
             reasons=tuple(Reason(r["code"], Outcome[r["outcome"]], r["text"], r["advisory"]) for r in data["reasons"]),
             auto_clear=data["auto_clear"], made_at=data["made_at"],
-            evidence=EvidenceSummary(**data.get("evidence", {})),
+            evidence=EvidenceSummary(**data.get("evidence", {})), face_score=data.get("face_score"),
+            hits=tuple((hit["list"], hit["action"]) for hit in data.get("hits", ())),
         )
 
 
@@ -196,6 +202,8 @@ class Crossing:
             auto_clear=verdict.auto_clear,
             made_at=now,
             evidence=summary,
+            face_score=self.evidence.face_verification.score if self.evidence.face_verification else None,
+            hits=tuple((hit.list_id, hit.action.value) for hit in self.evidence.hits),
         )
         return self.decision
 

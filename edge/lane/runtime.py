@@ -331,8 +331,10 @@ class LaneRuntime:
         self._barrier = status
         self._changed.set()
 
-    def _camera_changed(self, _status: CameraStatus) -> None:
-        # The camera reader logs its own state changes; the kiosk needs them with the lane's state.
+    def _camera_changed(self, status: CameraStatus) -> None:
+        # The camera reader logs its own state changes; the kiosk needs them with the lane's state,
+        # and the supervisor's report its uptime.
+        self._context.recorder.camera_status(self.config.id, status)
         self._changed.set()
 
     def _announce(self) -> None:

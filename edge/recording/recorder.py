@@ -25,14 +25,17 @@ from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
+from edge.capture import CameraStatus
 from edge.lane.crossing import Decision, OfficerAction
 from edge.recording.audit import (
     BARRIER_COMMAND,
+    CAMERA_STATUS,
     CROSSING_CLOSED,
     CROSSING_RESTORED,
     DECISION,
     DEVICE_FAULT,
     OFFICER_ACTION,
+    STORAGE_ALARM,
     SYNC,
     AuditError,
     AuditLog,
@@ -40,7 +43,7 @@ from edge.recording.audit import (
 )
 from edge.recording.audit.backwards import records_backwards
 from edge.recording.outbox.queue import Outbox
-from edge.service.storage import StorageMonitor
+from edge.service.storage import StorageAlarm, StorageMonitor
 from edge.watchlist.sync import SyncReport
 from hardware.barrier import BarrierCommand
 from hardware.health import DeviceHealth
@@ -50,7 +53,8 @@ log = logging.getLogger(__name__)
 
 # Audit kinds that also go to the centre, and their topics.
 TOPICS = {DECISION: "decision", OFFICER_ACTION: "officer_action", BARRIER_COMMAND: "barrier", DEVICE_FAULT: "device",
-          SYNC: "watchlist", CROSSING_CLOSED: "crossing_closed", CROSSING_RESTORED: "crossing_restored"}
+          SYNC: "watchlist", CROSSING_CLOSED: "crossing_closed", CROSSING_RESTORED: "crossing_restored",
+          CAMERA_STATUS: "camera", STORAGE_ALARM: "storage"}
 
 
 def outbox_marker(state_dir: Path) -> Path:
@@ -200,3 +204,20 @@ class Recorder:
         except NotRecorded as exc:
             # A device report that cannot be recorded is logged; it must not stop the poller.
             log.error("device health change %s", exc, extra={"lane": lane_id, "device": health.device})
+
+    def camera_status(self, lane_id: str, status: CameraStatus) -> None:
+        """A lane camera's new state: the supervisor's report counts uptime from these."""
+        payload = {"camera": status.camera_id, "state": str(status.state), "since": status.since, "error": status.error}
+        try:
+            self._record(CAMERA_STATUS, actor="camera", lane=lane_id, crossing_id=None, payload=payload,
+                         topic=TOPICS[CAMERA_STATUS])
+        except NotRecorded as exc:
+            log.error("camera state change %s", exc, extra={"lane": lane_id, "device": status.camera_id})
+
+    def storage_alarm(self, alarm: StorageAlarm, cleared_at: float) -> None:
+        """A storage alarm, once it has cleared (while it lasted, nothing could be written)."""
+        try:
+            self._record(STORAGE_ALARM, actor="service", lane=None, crossing_id=None,
+                         payload={**alarm.to_json(), "cleared_at": cleared_at}, topic=TOPICS[STORAGE_ALARM])
+        except NotRecorded as exc:
+            log.error("storage alarm %s", exc)

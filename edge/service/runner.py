@@ -78,6 +78,8 @@ class Checkpoint:
         except (OutboxError, sqlite3.Error) as exc:
             raise CheckpointError(f"{exc}{_disk_problem(state)}") from exc
         self.publisher = OutboxPublisher(self.outbox, config.central) if config.central is not None else None
+        self._storage_raised: StorageAlarm | None = None
+        self._storage_cleared: list[tuple[StorageAlarm, float]] = []  # to record once writes work again
         self.storage = StorageMonitor(state, on_change=self._storage_changed, on_writable=self._catch_up)
         self.chain_check = StartupChainCheck(self.audit.path, on_result=lambda _: self._publish_status())
         self.recorder = Recorder(self.audit, self.outbox, marker=outbox_marker(state), storage=self.storage)
@@ -140,9 +142,15 @@ class Checkpoint:
         self.outbox.close()
         self.audit.close()
 
-    def _storage_changed(self, _alarm: StorageAlarm | None) -> None:
+    def _storage_changed(self, alarm: StorageAlarm | None) -> None:
         # Called with the recorder's lock held (a refused record probes at once): crossing-wide state
-        # only, never a lane's (its lock may be waiting for the recorder).
+        # only, never a lane's (its lock may be waiting for the recorder). An alarm is recorded once
+        # it clears (_catch_up), when the disk takes the record.
+        if alarm is not None:
+            self._storage_raised = self._storage_raised or alarm
+        elif self._storage_raised is not None:
+            self._storage_cleared.append((self._storage_raised, time.time()))
+            self._storage_raised = None
         self._publish_status()
 
     def _publish_status(self) -> None:
@@ -153,6 +161,8 @@ class Checkpoint:
         return {"storage": alarm.to_json() if alarm else None, "audit": self.chain_check.result.to_json()}
 
     def _catch_up(self) -> None:
+        while self._storage_cleared:
+            self.recorder.storage_alarm(*self._storage_cleared.pop(0))
         if self.recorder.behind:
             self.recorder.catch_up()
 

@@ -9,6 +9,7 @@ from edge.recording.audit.log import AuditBusy, AuditCorrupt, AuditLog, Head, Pu
 from edge.recording.audit.records import (
     AUDIT_REPAIR,
     BARRIER_COMMAND,
+    CAMERA_STATUS,
     CONFIG_CHANGE,
     CROSSING_CLOSED,
     CROSSING_RESTORED,
@@ -16,6 +17,7 @@ from edge.recording.audit.records import (
     DEVICE_FAULT,
     OFFICER_ACTION,
     RETENTION_PURGE,
+    STORAGE_ALARM,
     SYNC,
     AuditError,
     AuditRecord,
@@ -24,8 +26,8 @@ from edge.recording.audit.records import (
 from edge.recording.audit.verify import Break, VerifyReport, verify_log
 
 __all__ = [
-    "AUDIT_REPAIR", "BARRIER_COMMAND", "CONFIG_CHANGE", "CROSSING_CLOSED", "CROSSING_RESTORED", "DECISION",
-    "DEVICE_FAULT", "OFFICER_ACTION", "RETENTION_PURGE", "SYNC", "AuditBusy", "AuditCorrupt", "AuditError",
-    "AuditLog", "AuditRecord", "BlobRef", "Break", "Head", "InvalidRecord", "PurgeResult", "VerifyReport",
-    "verify_log",
+    "AUDIT_REPAIR", "BARRIER_COMMAND", "CAMERA_STATUS", "CONFIG_CHANGE", "CROSSING_CLOSED", "CROSSING_RESTORED",
+    "DECISION", "DEVICE_FAULT", "OFFICER_ACTION", "RETENTION_PURGE", "STORAGE_ALARM", "SYNC", "AuditBusy",
+    "AuditCorrupt", "AuditError", "AuditLog", "AuditRecord", "BlobRef", "Break", "Head", "InvalidRecord",
+    "PurgeResult", "VerifyReport", "verify_log",
 ]

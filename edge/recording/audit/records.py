@@ -30,6 +30,8 @@ DEVICE_FAULT = "device_fault"
 # The crossing is over: how it ended (edge/lane/runtime.py, edge/recording/recovery.py).
 CROSSING_CLOSED = "crossing_closed"
 CROSSING_RESTORED = "crossing_restored"  # a crossing open at a crash is back on the kiosk after the restart
+CAMERA_STATUS = "camera_status"  # a lane camera changed state (live, reconnecting, ...): the report's uptime
+STORAGE_ALARM = "storage_alarm"  # written once the state disk takes writes again: when the alarm was raised, why
 RETENTION_PURGE = "retention_purge"  # written by the log itself before blobs are deleted
 AUDIT_REPAIR = "audit_repair"  # written by the log itself after it set aside a torn last line
 

@@ -1,0 +1,35 @@
+"""The supervisor's report: how the checkpoint works, from what the audit log recorded.
+
+- `ledger.py`: the report's SQLite database, built from the audit log (and rebuilt from it at will);
+- `figures.py`: the figures for a period, per lane and per hour or day;
+- `charts.py`: the charts, as SVG drawn on the server; `render.py`: JSON, CSV or one offline HTML file.
+
+`edge report` and the kiosk's /supervisor page both call `report_for`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edge.config import EdgeConfig
+from edge.recording.audit.log import LOG_NAME
+from edge.report.figures import Report, build_report
+from edge.report.ledger import ReportLedger
+
+
+def ledger_path(config: EdgeConfig) -> Path:
+    return config.state_dir / "report" / "report.sqlite"
+
+
+def audit_path(config: EdgeConfig) -> Path:
+    return config.state_dir / config.audit.dir / LOG_NAME
+
+
+def report_for(config: EdgeConfig, start: float, end: float, lane: str | None = None, bucket: str = "hour") -> Report:
+    """The figures for [start, end), after taking whatever the audit log recorded since the last report."""
+    ledger = ReportLedger(ledger_path(config))
+    try:
+        ledger.catch_up(audit_path(config))
+        return build_report(ledger.db, start, end, lane, bucket)
+    finally:
+        ledger.close()

@@ -1,0 +1,110 @@
+"""A report as JSON, CSV or one HTML file that opens offline (styles inline, charts as inline SVG)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from html import escape
+
+from edge.report import charts
+from edge.report.figures import LaneFigures, Report
+
+_STYLE = """
+body{font:14px/1.4 sans-serif;color:#263238;margin:24px;max-width:1100px}
+h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #cfd8dc}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #cfd8dc;padding:3px 8px;text-align:right}
+th{background:#eceff1}td:first-child,th:first-child{text-align:left}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:12px}
+.chart{margin:0;border:1px solid #eceff1;padding:4px}.chart svg{width:100%;height:auto}
+figcaption{font-weight:bold;font-size:13px}
+.banner{background:#fff3e0;border:1px solid #ef6c00;padding:6px 10px}
+"""
+
+
+def when(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def as_json(report: Report) -> str:
+    return json.dumps(report.to_json(), indent=2)
+
+
+def as_csv(report: Report) -> str:
+    """One row per lane and bucket (the time series), then one row per lane for the whole period."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["lane", "bucket_start", "crossings", "CLEAR", "REFER", "DENY", "arrival_to_decision_p50_s",
+                     "decision_to_action_p50_s", "decision_to_action_p95_s", "agreed", "overridden",
+                     "plates_sure", "plates_unsure", "plates_none", "documents_read", "faces_compared"])
+    for figures in [*report.per_lane, report.total]:
+        for slot in figures.series:
+            writer.writerow([figures.lane, when(slot["start"]), slot["crossings"], slot["CLEAR"], slot["REFER"],
+                             slot["DENY"], slot["arrival_to_decision_p50_s"], "", "", "", "", "", "", "", "", ""])
+        writer.writerow([figures.lane, "whole period", figures.crossings, *figures.outcomes.values(),
+                         figures.arrival_to_decision_s.p50, figures.decision_to_action_s.p50,
+                         figures.decision_to_action_s.p95, figures.agreement["agreed"],
+                         figures.agreement["overridden"], *figures.plate_reads.values(), figures.documents_read,
+                         figures.faces["match"] + figures.faces["mismatch"]])
+    return out.getvalue()
+
+
+def _table(headers: list[str], rows: list[list[object]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+                   for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _lane_section(figures: LaneFigures, bucket: str) -> str:
+    title = "Every lane" if figures.lane == "all" else f"Lane {figures.lane}"
+    a, b = figures.arrival_to_decision_s, figures.decision_to_action_s
+    stamp = "%H:%M" if bucket == "hour" else "%m-%d"
+    labels = [datetime.fromtimestamp(s["start"], UTC).strftime(stamp) for s in figures.series]
+    stacks = [{o: s[o] for o in ("CLEAR", "REFER", "DENY")} for s in figures.series]
+    passed = figures.barrier_opened
+    return "".join([
+        f'<section data-lane="{escape(figures.lane)}"><h2>{escape(title)}</h2>',
+        _table(["crossings", "per hour", "decided", "acted on", "barrier opened"],
+               [[figures.crossings, figures.throughput_per_hour, figures.decided, figures.acted, passed]]),
+        _table(["wait", "p50 s", "p95 s", "crossings"],
+               [["arrival to decision", a.p50, a.p95, a.count], ["decision to officer", b.p50, b.p95, b.count]]),
+        '<div class="charts">',
+        charts.stacked_bars(f"Crossings per {bucket}, by decision", labels, stacks),
+        charts.funnel("From arrival to the barrier", [("arrived", figures.crossings), ("decided", figures.decided),
+                                                      ("acted on", figures.acted), ("barrier opened", passed)]),
+        charts.histogram("1:1 face scores", figures.face_scores),
+        "</div>",
+        _table(["decision", "count"], [[k, v] for k, v in figures.outcomes.items()]),
+        _table(["top reason", "count"], [[r["code"], r["count"]] for r in figures.top_reasons]),
+        _table(["officer and decision", "count"], [[k, v] for k, v in figures.agreement.items()]),
+        _table(["crossing", "lane", "decision", "action", "by", "reason"],
+               [[o["crossing_id"], o["lane"], o["outcome"], o["action"], o["actor"], o["action_reason"]]
+                for o in figures.overrides]) if figures.overrides else "",
+        _table(["watchlist", "hit", "decision", "count"],
+               [[h["list"], h["action"], h["outcome"], h["count"]] for h in figures.hits]) if figures.hits else "",
+        _table(["plate sure", "plate unsure", "no plate", "document read", "face matched", "face not matched",
+                "face not compared"],
+               [[*figures.plate_reads.values(), figures.documents_read, *figures.faces.values()]]),
+        _table(["device", "state", "times"], [[d["device"], d["state"], d["count"]] for d in figures.device_faults])
+        if figures.device_faults else "",
+        _table(["camera", "live"], [[c, f"{100 * share:.1f}%"] for c, share in figures.camera_uptime.items()])
+        if figures.camera_uptime else "",
+        "</section>",
+    ])
+
+
+def as_html(report: Report, title: str = "Checkpoint effectiveness") -> str:
+    alarms = _table(["storage alarm", "from", "until"],
+                    [[a["problem"], when(a["since"]), when(a["cleared_at"])] for a in report.storage_alarms])
+    sections = [_lane_section(report.total, report.bucket)] + [_lane_section(f, report.bucket) for f in report.per_lane]
+    return "".join([
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>',
+        f"<style>{_STYLE}</style></head><body>",
+        f"<h1>{escape(title)}</h1><p>{when(report.start)} to {when(report.end)}, per {report.bucket}; "
+        f"lanes: {escape(', '.join(report.lanes) or 'none')}.</p>",
+        alarms if report.storage_alarms else "",
+        *sections,
+        "</body></html>",
+    ])
