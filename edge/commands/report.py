@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from edge.bench import report as report_bench
 from edge.config import DEFAULT_CONFIG, ConfigError, load_config
 from edge.report import report_for
 from edge.report.render import as_csv, as_html, as_json
@@ -35,6 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=tuple(RENDERERS), default="html")
     parser.add_argument("--output", type=Path, help="write here instead of stdout")
     parser.set_defaults(func=_run)
+
+
+def register_bench(bench: argparse._SubParsersAction) -> None:
+    report_bench.register_bench(bench)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 OUTCOMES = ("CLEAR", "REFER", "DENY")
@@ -17,22 +17,11 @@ SCORE_BINS = 20  # the 1:1 score histogram's bins between its lowest and highest
 BUCKETS = {"hour": 3600, "day": 86400}
 
 
-def percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[max(0, math.ceil(share * len(ordered)) - 1)], 3)
-
-
 @dataclass(frozen=True)
 class Spread:
     p50: float | None
     p95: float | None
     count: int
-
-    @classmethod
-    def of(cls, values: list[float]) -> Spread:
-        return cls(percentile(values, 0.5), percentile(values, 0.95), len(values))
 
 
 @dataclass
@@ -75,35 +64,25 @@ class Report:
         return asdict(self)
 
 
-_CROSSING_COLUMNS = ("crossing_id", "lane", "opened_at", "decided_at", "outcome", "plate", "document", "face",
-                     "face_score", "action", "action_at", "actor", "action_reason", "agreement", "barrier_opened")
+OVERRIDES_LISTED = 50  # the latest overrules by name; all of them are counted in `agreement`
+# The period's crossings (and one lane's, when :lane is not null); every figure below reads from it.
+_PERIOD = "opened_at >= :start AND opened_at < :end AND (:lane IS NULL OR lane = :lane)"
 
 
 def build_report(db: sqlite3.Connection, start: float, end: float, lane: str | None = None,
                  bucket: str = "hour") -> Report:
-    rows = [dict(zip(_CROSSING_COLUMNS, row, strict=True)) for row in db.execute(
-        f"SELECT {', '.join(_CROSSING_COLUMNS)} FROM crossings WHERE opened_at >= ? AND opened_at < ? "
-        "AND (? IS NULL OR lane = ?) ORDER BY opened_at", (start, end, lane, lane))]
-    reasons = _by_crossing(db, "SELECT r.crossing_id, r.code FROM reasons r JOIN crossings c USING (crossing_id) "
-                               "WHERE c.opened_at >= ? AND c.opened_at < ?", start, end)
-    hits = _by_crossing(db, "SELECT h.crossing_id, h.list || ' ' || h.action FROM hits h "
-                            "JOIN crossings c USING (crossing_id) WHERE c.opened_at >= ? AND c.opened_at < ?",
-                        start, end)
-    lanes = sorted({row["lane"] for row in rows} | _event_lanes(db, lane))
-    per_lane = [_figures(name, [r for r in rows if r["lane"] == name], reasons, hits, db, start, end, bucket)
-                for name in lanes]
-    total = _figures("all", rows, reasons, hits, db, start, end, bucket, lane)
+    period = {"start": start, "end": end, "lane": lane, "size": BUCKETS[bucket]}
+    lanes = sorted({row[0] for row in db.execute(f"SELECT DISTINCT lane FROM crossings WHERE {_PERIOD}", period)}
+                   | _event_lanes(db, lane))
+    # The waits need every crossing's times (percentiles); they are read once and shared out by lane.
+    times = db.execute("SELECT lane, CAST((opened_at - :start) / :size AS INTEGER), MAX(0, decided_at - opened_at), "
+                       f"MAX(0, action_at - decided_at) FROM crossings WHERE {_PERIOD}", period).fetchall()
+    per_lane = [_figures(db, {**period, "lane": name}, name, [t for t in times if t[0] == name]) for name in lanes]
+    total = _figures(db, period, "all", times)
     alarms = [dict(zip(("reason", "problem", "since", "cleared_at"), row, strict=True)) for row in db.execute(
         "SELECT reason, problem, since, cleared_at FROM storage_alarms WHERE cleared_at >= ? AND since < ? "
         "ORDER BY since", (start, end))]
     return Report(start, end, bucket, lanes, total, per_lane, alarms)
-
-
-def _by_crossing(db: sqlite3.Connection, query: str, start: float, end: float) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = defaultdict(list)
-    for crossing_id, value in db.execute(query, (start, end)):
-        found[crossing_id].append(value)
-    return found
 
 
 def _event_lanes(db: sqlite3.Connection, lane: str | None) -> set[str]:
@@ -113,73 +92,71 @@ def _event_lanes(db: sqlite3.Connection, lane: str | None) -> set[str]:
                                          "SELECT DISTINCT lane FROM device_events WHERE lane IS NOT NULL")}
 
 
-def _figures(name: str, rows: list[dict], reasons: dict[str, list[str]], hits: dict[str, list[str]],
-             db: sqlite3.Connection, start: float, end: float, bucket: str, only: str | None = None) -> LaneFigures:
-    lane = None if name == "all" else name
-    figures = LaneFigures(name, crossings=len(rows))
-    figures.throughput_per_hour = round(len(rows) / max((end - start) / 3600, 1e-9), 2)
-    _timings(figures, rows)
-    _decisions(figures, rows, reasons, hits)
-    _reads(figures, rows)
-    figures.device_faults = _device_faults(db, start, end, lane if lane is not None else only)
-    figures.camera_uptime = _camera_uptime(db, start, end, lane if lane is not None else only)
-    figures.series = _series(rows, start, bucket)
+# Every count of a lane's figures in one pass over its crossings: (field, value) -> SQL.
+_COUNTED = {
+    **{("outcomes", v): f"outcome = '{v}'" for v in OUTCOMES},
+    **{("agreement", v): f"agreement = '{v}'" for v in AGREEMENTS},
+    **{("plate_reads", v): f"plate = '{v}'" for v in ("sure", "unsure", "none")},
+    **{("faces", v): f"face = '{v}'" for v in ("match", "mismatch", "none")},
+}
+
+
+def _figures(db: sqlite3.Connection, period: dict, name: str, times: list[tuple]) -> LaneFigures:
+    """`times`: (lane, slot, arrival-to-decision, decision-to-action) of the crossings counted here."""
+    row = db.execute(
+        "SELECT COUNT(*), COUNT(decided_at), COUNT(action_at), COALESCE(SUM(barrier_opened), 0), "
+        "COALESCE(SUM(document), 0), MIN(face_score), MAX(face_score), "
+        + ", ".join(f"COALESCE(SUM({test}), 0)" for test in _COUNTED.values())
+        + f" FROM crossings WHERE {_PERIOD}", period).fetchone()
+    crossings, decided, acted, opened, documents, low_score, high_score = row[:7]
+    hours = max((period["end"] - period["start"]) / 3600, 1e-9)
+    figures = LaneFigures(name, crossings=crossings, decided=decided, acted=acted, barrier_opened=opened,
+                          throughput_per_hour=round(crossings / hours, 2), documents_read=documents)
+    for (field_name, value), count in zip(_COUNTED, row[7:], strict=True):
+        getattr(figures, field_name)[value] = count
+    figures.arrival_to_decision_s = _spread([t[2] for t in times if t[2] is not None])
+    figures.decision_to_action_s = _spread([t[3] for t in times if t[3] is not None])
+    figures.top_reasons = [{"code": code, "count": count} for code, count in db.execute(
+        f"SELECT code, COUNT(*) AS n FROM crossings JOIN reasons USING (crossing_id) WHERE {_PERIOD} "
+        "GROUP BY code ORDER BY n DESC, code LIMIT 10", period)]
+    figures.hits = [{"list": list_id, "action": action, "outcome": outcome, "count": count}
+                    for list_id, action, outcome, count in db.execute(
+        "SELECT h.list, h.action, COALESCE(c.outcome, 'undecided'), COUNT(*) FROM hits h JOIN crossings c "
+        f"USING (crossing_id) WHERE {_PERIOD} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", period)]
+    figures.overrides = [dict(zip(("crossing_id", "lane", "outcome", "action", "actor", "action_reason"), row,
+                                  strict=True)) for row in db.execute(
+        "SELECT crossing_id, lane, outcome, action, actor, action_reason FROM crossings WHERE "
+        f"{_PERIOD} AND agreement IN ('overridden', 'softer') ORDER BY action_at DESC LIMIT {OVERRIDES_LISTED}",
+        period)]
+    figures.face_scores = _score_histogram(db, period, low_score, high_score)
+    figures.device_faults = _device_faults(db, period["start"], period["end"], period["lane"])
+    figures.camera_uptime = _camera_uptime(db, period["start"], period["end"], period["lane"])
+    figures.series = _series(db, period, times)
     return figures
 
 
-def _timings(figures: LaneFigures, rows: list[dict]) -> None:
-    decided = [r for r in rows if r["decided_at"] is not None]
-    acted = [r for r in decided if r["action_at"] is not None]
-    figures.decided, figures.acted = len(decided), len(acted)
-    figures.barrier_opened = sum(1 for r in rows if r["barrier_opened"])
-    figures.arrival_to_decision_s = Spread.of([max(0.0, r["decided_at"] - r["opened_at"]) for r in decided])
-    figures.decision_to_action_s = Spread.of([max(0.0, r["action_at"] - r["decided_at"]) for r in acted])
-
-
-def _decisions(figures: LaneFigures, rows: list[dict], reasons: dict[str, list[str]],
-               hits: dict[str, list[str]]) -> None:
-    codes: Counter[str] = Counter()
-    hit_counts: Counter[tuple[str, str, str]] = Counter()
-    for row in rows:
-        if row["outcome"] in figures.outcomes:
-            figures.outcomes[row["outcome"]] += 1
-        codes.update(reasons.get(row["crossing_id"], ()))
-        for hit in hits.get(row["crossing_id"], ()):
-            list_id, action = hit.rsplit(" ", 1)
-            hit_counts[(list_id, action, row["outcome"] or "undecided")] += 1
-        if row["agreement"] in figures.agreement:
-            figures.agreement[row["agreement"]] += 1
-        if row["agreement"] in ("overridden", "softer", "stricter"):
-            figures.overrides.append({key: row[key] for key in ("crossing_id", "lane", "outcome", "action", "actor",
-                                                                 "action_reason")})
-    figures.top_reasons = [{"code": code, "count": count} for code, count in codes.most_common(10)]
-    figures.hits = [{"list": list_id, "action": action, "outcome": outcome, "count": count}
-                    for (list_id, action, outcome), count in sorted(hit_counts.items())]
-
-
-def _reads(figures: LaneFigures, rows: list[dict]) -> None:
-    scores = []
-    for row in rows:
-        if row["plate"] in figures.plate_reads:
-            figures.plate_reads[row["plate"]] += 1
-        figures.documents_read += row["document"] or 0
-        if row["face"] in figures.faces:
-            figures.faces[row["face"]] += 1
-        if row["face_score"] is not None:
-            scores.append(row["face_score"])
-    figures.face_scores = histogram(scores, SCORE_BINS)
-
-
-def histogram(values: list[float], bins: int) -> list[dict]:
+def _spread(values: list[float]) -> Spread:
+    """p50 and p95, nearest rank."""
     if not values:
+        return Spread(None, None, 0)
+    values.sort()
+
+    def rank(share: float) -> float:
+        return round(values[max(0, math.ceil(share * len(values)) - 1)], 3)
+
+    return Spread(rank(0.5), rank(0.95), len(values))
+
+
+def _score_histogram(db: sqlite3.Connection, period: dict, low: float | None, high: float | None) -> list[dict]:
+    if low is None or high is None:
         return []
-    low, high = min(values), max(values)
-    width = (high - low) / bins or 1.0
-    counts = [0] * bins
-    for value in values:
-        counts[min(bins - 1, int((value - low) / width))] += 1
-    return [{"from": round(low + i * width, 4), "to": round(low + (i + 1) * width, 4), "count": count}
-            for i, count in enumerate(counts)]
+    width = (high - low) / SCORE_BINS or 1.0
+    counts = dict(db.execute(
+        f"SELECT MIN({SCORE_BINS - 1}, CAST((face_score - :low) / :width AS INTEGER)) AS bin, COUNT(*) "
+        f"FROM crossings WHERE {_PERIOD} AND face_score IS NOT NULL GROUP BY bin", {**period, "low": low,
+                                                                                     "width": width}))
+    return [{"from": round(low + i * width, 4), "to": round(low + (i + 1) * width, 4), "count": counts.get(i, 0)}
+            for i in range(SCORE_BINS)]
 
 
 def _device_faults(db: sqlite3.Connection, start: float, end: float, lane: str | None) -> list[dict]:
@@ -206,21 +183,15 @@ def _camera_uptime(db: sqlite3.Connection, start: float, end: float, lane: str |
     return uptime
 
 
-def _series(rows: list[dict], start: float, bucket: str) -> list[dict]:
-    size = BUCKETS[bucket]
-    slots: dict[int, dict] = {}
-    for row in rows:
-        index = int((row["opened_at"] - start) // size)
-        slot = slots.setdefault(index, {"start": start + index * size, "crossings": 0, **dict.fromkeys(OUTCOMES, 0),
-                                        "waits": []})
-        slot["crossings"] += 1
-        if row["outcome"] in OUTCOMES:
-            slot[row["outcome"]] += 1
-        if row["decided_at"] is not None:
-            slot["waits"].append(max(0.0, row["decided_at"] - row["opened_at"]))
-    series = []
-    for index in sorted(slots):
-        slot = slots[index]
-        waits = slot.pop("waits")
-        series.append({**slot, "arrival_to_decision_p50_s": percentile(waits, 0.5)})
-    return series
+def _series(db: sqlite3.Connection, period: dict, times: list[tuple]) -> list[dict]:
+    """Per hour or day of the period: crossings, the decision mix, and the median wait for a decision."""
+    waits: dict[int, list[float]] = defaultdict(list)
+    for _, slot, wait, _ in times:
+        if wait is not None:
+            waits[slot].append(wait)
+    return [{"start": period["start"] + slot * period["size"], "crossings": crossings, "CLEAR": clear,
+             "REFER": refer, "DENY": deny, "arrival_to_decision_p50_s": _spread(waits[slot]).p50}
+            for slot, crossings, clear, refer, deny in db.execute(
+        "SELECT CAST((opened_at - :start) / :size AS INTEGER) AS slot, COUNT(*), SUM(outcome = 'CLEAR'), "
+        f"SUM(outcome = 'REFER'), SUM(outcome = 'DENY') FROM crossings WHERE {_PERIOD} GROUP BY slot ORDER BY slot",
+        period)]
