@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "edge.commands.mrz",
     "edge.commands.audit",
     "edge.commands.report",
+    "edge.commands.drill",
     "edge.commands.outbox",
     "edge.commands.service",
     "edge.commands.calibrate",

@@ -37,7 +37,8 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def _describe(error: dict) -> str:
+def describe_error(error: dict) -> str:
+    """One pydantic error in words that name the key (`lanes[0].cameras.plate.fps: ...`)."""
     key = _key_path(error["loc"])
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
@@ -80,7 +81,7 @@ def parse_config(text: str, path: Path) -> EdgeConfig:
     try:
         config = EdgeConfig.model_validate(_renamed_sections(data, path))
     except ValidationError as exc:
-        raise ConfigError(path, [_describe(e) for e in exc.errors()]) from None
+        raise ConfigError(path, [describe_error(e) for e in exc.errors()]) from None
     return _resolve_paths(config, path.resolve().parent)
 
 
