@@ -19,12 +19,14 @@ run: debs-run $(VENV)/.run-installed models
 
 test: debs-test $(VENV)/.test-installed models
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	@# pytest exits 5 when it collected no test: say so plainly instead of failing on a code.
 	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Apt only when something is missing, so a second `make run` starts in seconds.
 debs-run:

@@ -67,7 +67,7 @@ class ModbusRtuMaster:
     def _transact(self, request: ModbusPDU, check: ResponseCheck) -> ModbusPDU:
         frame = rtu_frame(request)
         what = f"{type(request).__name__.removesuffix('Request')} at {request.address}"
-        problem = "not attempted"
+        problem: str | None = "not attempted"
         for _attempt in range(self._retries + 1):
             self._link.discard_input()
             self._link.write(frame)

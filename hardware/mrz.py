@@ -215,6 +215,7 @@ def _two_line_fields(width: int, kind: str) -> tuple[_Field, ...]:
         _Field("expiry_date", 1, 21, 27, "digits"),
         _Field("expiry_date_check", 1, 27, 28, "digits"),
     )
+    tail: tuple[_Field, ...]
     if kind == "TD3":
         tail = (
             _Field("personal_number", 1, 28, 42, "any"),
@@ -341,10 +342,10 @@ def parse_mrz(lines: list[str] | tuple[str, ...], today: date | None = None) -> 
     """
     today = today or date.today()
     raw = list(lines)
-    for number, line in enumerate(raw, start=1):
+    for line_number, line in enumerate(raw, start=1):
         bad = sorted(set(line) - _MRZ_CHARS)
         if bad:
-            raise MrzFormatError(f"line {number} has characters outside A-Z, 0-9 and '<': {''.join(bad)!r}")
+            raise MrzFormatError(f"line {line_number} has characters outside A-Z, 0-9 and '<': {''.join(bad)!r}")
     fmt, fields = _layout(raw)
     fixed, corrections = _correct(raw, fields)
     values = {f.name: fixed[f.line][f.start:f.end] for f in fields}

@@ -60,7 +60,7 @@ def _split_text(text: bytes) -> tuple[str, ...]:
     return tuple(line for line in text.decode("ascii").replace("\n", "\r").split("\r") if line)
 
 
-def block_check(data: bytes) -> int:
+def block_check(data: bytes | bytearray) -> int:
     bcc = 0
     for b in data:
         bcc ^= b

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class StrictModel(BaseModel):
@@ -32,13 +32,20 @@ class SerialLinkSettings(StrictModel):
     baudrate: int = Field(default=9600, gt=0, le=4_000_000)
     bytesize: Literal[5, 6, 7, 8] = 8
     parity: Literal["N", "E", "O", "M", "S"] = "N"
-    stopbits: Literal[1, 1.5, 2] = 1
+    stopbits: float = 1  # 1, 1.5 or 2 (a Literal cannot hold 1.5)
     write_timeout_s: float = Field(default=1.0, gt=0, le=30)
     # Reconnect back-off after an unplug or I/O error; the cap bounds recovery time after a replug.
     reconnect_initial_s: float = Field(default=0.2, gt=0, le=60)
     reconnect_max_s: float = Field(default=0.5, gt=0, le=600)
     # Good exchanges in a row before a degraded device counts as online again.
     recover_after: int = Field(default=3, ge=1, le=100)
+
+    @field_validator("stopbits")
+    @classmethod
+    def _stop_bits(cls, stopbits: float) -> float:
+        if stopbits not in (1, 1.5, 2):
+            raise ValueError("stopbits must be 1, 1.5 or 2")
+        return stopbits
 
     @model_validator(mode="after")
     def _backoff_order(self) -> SerialLinkSettings:

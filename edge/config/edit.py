@@ -257,10 +257,10 @@ def _set_one(text: str, table: TablePath, key: str, value: Any) -> str:
         lead = "" if text[last.line_end - 1] == "\n" else newline
         prefix = ".".join(_key(part) for part in last.key[:-1])
         return text[: last.line_end] + f"{lead}{prefix}.{_key(key)} = {literal(value)}{newline}" + text[last.line_end :]
-    for entry in entries:
-        if isinstance(entry, _KeyValue) and entry.table + entry.key == table and text[entry.value_start] == "{":
+    for inline in (e for e in entries if isinstance(e, _KeyValue)):
+        if inline.table + inline.key == table and text[inline.value_start] == "{":
             merged = {**_lookup(tomllib.loads(text), table), key: value}
-            return text[: entry.value_start] + literal(merged) + text[entry.value_end :]
+            return text[: inline.value_start] + literal(merged) + text[inline.value_end :]
     if all(isinstance(part, str) for part in table) and table:
         lead = "" if not text or text.endswith("\n") else newline
         return f"{text}{lead}{newline}[{dotted(table)}]{newline}{_key(key)} = {literal(value)}{newline}"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from edge.config.root import EdgeConfig
 
@@ -37,7 +38,7 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def describe_error(error: dict) -> str:
+def describe_error(error: ErrorDetails) -> str:
     """One pydantic error in words that name the key (`lanes[0].cameras.plate.fps: ...`)."""
     key = _key_path(error["loc"])
     message = error["msg"].removeprefix("Value error, ")

@@ -49,7 +49,9 @@ _DLIB_SIDE = 1.12
 _DLIB_SHIFT_Y = 0.04
 
 
-def _dlib_style_box(x: float, y: float, w: float, h: float, scale: float, shape: tuple[int, ...]) -> Box:
+def _dlib_style_box(row: np.ndarray, scale: float, shape: tuple[int, ...]) -> Box:
+    """YuNet's box (the first four values of its row: x, y, width, height) as dlib's HOG would frame the face."""
+    x, y, w, h = (float(v) for v in row[:4])
     side = _DLIB_SIDE * w
     cx, cy = x + w / 2, y + h / 2 + _DLIB_SHIFT_Y * h
     return frame_box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2, scale, shape)
@@ -120,6 +122,4 @@ class YuNetFaceDetector:
         if faces is None:
             return []
         sx, sy = size[0] / width, size[1] / height
-        return [
-            Detection(_dlib_style_box(*row[:4], (sx + sy) / 2, rgb.shape), "yunet", float(row[14])) for row in faces
-        ]
+        return [Detection(_dlib_style_box(row, (sx + sy) / 2, rgb.shape), "yunet", float(row[14])) for row in faces]

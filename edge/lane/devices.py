@@ -92,7 +92,7 @@ class LaneDevices:
             # The loop is only trusted while the arm state is known: an unreadable board says nothing.
             known = status.arm is not ArmState.UNKNOWN and status.loop_occupied is not None
             was = last is not None and last.arm is not ArmState.UNKNOWN and last.loop_occupied is not None
-            if known and (not was or status.loop_occupied != last.loop_occupied):
+            if known and (last is None or not was or status.loop_occupied != last.loop_occupied):
                 self._callbacks.loop_changed(bool(status.loop_occupied))
             last = status
             self._stop.wait(interval_s)

@@ -72,10 +72,13 @@ class PresenceDetector:
             self._learn(frame)
             self._previous, self._previous_at = frame, at
             return []
+        # Updated in place below, unless a new background is learnt instead; both are learnt together.
+        background, background_edges = self._background, self._background_edges
+        assert background_edges is not None
         c = self._config
         edges = _edges(frame)
-        foreground = (np.abs(frame - self._background) > _CHANGED_LEVEL) | (
-            np.abs(edges - self._background_edges) > _CHANGED_EDGE
+        foreground = (np.abs(frame - background) > _CHANGED_LEVEL) | (
+            np.abs(edges - background_edges) > _CHANGED_EDGE
         )
         changed = float(foreground.mean())
         moved = float(np.mean(np.abs(frame - self._previous) > _MOVED))
@@ -103,8 +106,8 @@ class PresenceDetector:
                 # Follow slow light changes only where nothing is arriving, so a slow vehicle is not absorbed.
                 alpha = 1.0 - float(np.exp(-dt / _BACKGROUND_TAU_S))
                 quiet = ~foreground
-                self._background[quiet] += alpha * (frame - self._background)[quiet]
-                self._background_edges[quiet] += alpha * (edges - self._background_edges)[quiet]
+                background[quiet] += alpha * (frame - background)[quiet]
+                background_edges[quiet] += alpha * (edges - background_edges)[quiet]
             return events
         self._streak = self._streak + 1 if changed <= c.empty_fraction else 0
         if self._streak >= c.confirm_frames:

@@ -52,7 +52,7 @@ class Viterbi:
         children: dict[tuple[int, str], int] = {}
         self._nodes: list[list[int]] = []
         for pattern in patterns:
-            node, path = 0, []
+            node, path = 0, list[int]()
             for kind in pattern:
                 node = children.setdefault((node, kind), len(parents))
                 if node == len(parents):
@@ -157,5 +157,5 @@ def _compress(log_b: np.ndarray, log_e: np.ndarray) -> tuple[np.ndarray, np.ndar
     grouped_b = np.zeros(count)
     np.add.at(grouped_b, group, log_b)
     grouped_e = np.zeros((log_e.shape[0], count, log_e.shape[2]))
-    np.add.at(grouped_e, (slice(None), group), log_e)
+    np.add.at(grouped_e, (slice(None), group), log_e)  # type: ignore[arg-type]  # numpy's stubs: no tuple index
     return grouped_b, grouped_e

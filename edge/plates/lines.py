@@ -193,7 +193,7 @@ def _join_collinear(rows: list[list[int]], boxes: np.ndarray, search: LineSearch
 
 def find_lines(gray: np.ndarray, search: LineSearch) -> list[TextLine]:
     """Rows of plate-like glyphs of both polarities, best first."""
-    lines = []
+    lines: list[TextLine] = []
     for dark_on_light in (True, False):
         boxes = glyph_boxes(gray, search, dark_on_light)
         rows = _join_collinear(_chain(boxes, search, min_glyphs=2), boxes, search)

@@ -109,17 +109,20 @@ class SimRuntime:
             return []
         return readable
 
+    def _from_stdin(self, now: float) -> None:
+        # Raw reads: a buffered readline could hold a second command back from select().
+        data = os.read(sys.stdin.fileno(), 65536)
+        if not data:
+            self._stdin_open = False  # stdin closed: commands come from the control port only
+        for line in self._stdin_lines.feed(data):
+            print(json.dumps(self.handle(line, now)), flush=True)
+
     def _dispatch(self, fd: object, now: float) -> None:
         if fd is self._control:
             client, _ = self._control.accept()
             self._clients[client] = LineBuffer()
         elif fd is sys.stdin:
-            # Raw reads: a buffered readline could hold a second command back from select().
-            data = os.read(sys.stdin.fileno(), 65536)
-            if not data:
-                self._stdin_open = False  # stdin closed: commands come from the control port only
-            for line in self._stdin_lines.feed(data):
-                print(json.dumps(self.handle(line, now)), flush=True)
+            self._from_stdin(now)
         elif fd in self._clients:
             self._from_client(fd, now)
         else:
