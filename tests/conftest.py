@@ -11,8 +11,8 @@ import pytest
 
 from edge.synthetic.scratch import demo_config_text, free_loopback_port
 from edge.watchlist.store import WatchlistStore
-from tests.running_service import RunningService
-from tests.test_watchlist_support import Authority
+from tests.support.running_service import RunningService
+from tests.support.watchlist_authority import Authority
 
 
 def service_config(tmp_path: Path, camera_url: Callable[[str, str], str]) -> Path:
