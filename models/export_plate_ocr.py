@@ -16,7 +16,7 @@ over the height axis, which torch's legacy ONNX exporter cannot express for a dy
 A mean over the height axis computes the same numbers.
 
 The exporter is deterministic for fixed weights, so re-running this script rebuilds a model
-that is numerically identical to the committed one (`tests/test_plates_ocr_export.py` checks
+that is numerically identical to the committed one (`tests/plates/test_plates_ocr_export.py` checks
 ONNX against torch on rendered plate crops).
 """
 

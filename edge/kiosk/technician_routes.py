@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edge.kiosk.auth.model import Role, User
 from edge.kiosk.auth.web import Auth
+from edge.kiosk.schemas import CameraCheckOut, DeviceTestDone, RoiProposed
 from edge.lane.crossing import ActionRefused
 
 
@@ -51,7 +52,8 @@ def technician_router(backend: TechnicianBackend, auth: Auth,
 
     Technician = Annotated[User, Depends(technician)]
 
-    @router.get("/api/lanes/{lane_id}/cameras/{role}/check",
+    @router.get("/api/lanes/{lane_id}/cameras/{role}/check", response_model=CameraCheckOut,
+                response_model_exclude_unset=True,
                 summary="focus, exposure histogram, plate character height or inter-eye distance on the newest frame")
     async def camera_check(lane_id: str, role: str, _user: Technician) -> dict:
         known_camera(lane_id, role)
@@ -60,7 +62,7 @@ def technician_router(backend: TechnicianBackend, auth: Auth,
             raise HTTPException(503, "no frame from this camera yet")
         return result
 
-    @router.post("/api/lanes/{lane_id}/devices/{device}/test",
+    @router.post("/api/lanes/{lane_id}/devices/{device}/test", response_model=DeviceTestDone,
                  summary="pulse the barrier (lane idle only) or present the document to the reader again")
     async def device_test(lane_id: str, device: Literal["barrier", "reader"], user: Technician) -> dict:
         known_camera(lane_id, "plate")  # the lane exists
@@ -71,8 +73,8 @@ def technician_router(backend: TechnicianBackend, auth: Auth,
             raise HTTPException(409, str(exc)) from None
         return {"done": done}
 
-    @router.post("/api/lanes/{lane_id}/roi", summary="record a plate ROI drawn on the page; answers the command "
-                                                      "that writes it into the lane's config")
+    @router.post("/api/lanes/{lane_id}/roi", response_model=RoiProposed,
+                 summary="record a plate ROI drawn on the page; answers the command that writes it to the config")
     async def propose_roi(lane_id: str, roi: RoiRequest, user: Technician) -> dict:
         known_camera(lane_id, "plate")
         command = roi_command(lane_id, roi)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from edge.config import EdgeConfig
@@ -33,3 +34,16 @@ def report_for(config: EdgeConfig, start: float, end: float, lane: str | None = 
         return build_report(ledger.db, start, end, lane, bucket)
     finally:
         ledger.close()
+
+
+class CheckpointReports:
+    """`report_for` for the running service's kiosk: one at a time, because each catches the ledger up
+    (writes) before it reads."""
+
+    def __init__(self, config: EdgeConfig):
+        self._config = config
+        self._lock = threading.Lock()
+
+    def report(self, start: float, end: float, lane: str | None = None, bucket: str = "hour") -> Report:
+        with self._lock:
+            return report_for(self._config, start, end, lane, bucket)

@@ -17,7 +17,7 @@ def _svg(body: str, title: str, height: int = _H) -> str:
     """The chart with its title shown above it (and given to screen readers)."""
     return (f'<figure class="chart"><figcaption>{escape(title)}</figcaption>'
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {height}" role="img" '
-            f'aria-label="{escape(title)}"><style>text{{font:11px sans-serif;fill:{INK}}}</style>{body}</svg>'
+            f'aria-label="{escape(title)}">{body}</svg>'
             '</figure>')
 
 

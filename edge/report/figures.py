@@ -150,7 +150,9 @@ def _spread(values: list[float]) -> Spread:
 def _score_histogram(db: sqlite3.Connection, period: dict, low: float | None, high: float | None) -> list[dict]:
     if low is None or high is None:
         return []
-    width = (high - low) / SCORE_BINS or 1.0
+    if high - low < 1e-6:  # one score, or all the same: a narrow span around it, not a 0-wide bin
+        low, high = low - 0.05, high + 0.05
+    width = (high - low) / SCORE_BINS
     counts = dict(db.execute(
         f"SELECT MIN({SCORE_BINS - 1}, CAST((face_score - :low) / :width AS INTEGER)) AS bin, COUNT(*) "
         f"FROM crossings WHERE {_PERIOD} AND face_score IS NOT NULL GROUP BY bin", {**period, "low": low,

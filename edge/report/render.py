@@ -7,20 +7,13 @@ import io
 import json
 from datetime import UTC, datetime
 from html import escape
+from pathlib import Path
 
 from edge.report import charts
 from edge.report.figures import LaneFigures, Report
 
-_STYLE = """
-body{font:14px/1.4 sans-serif;color:#263238;margin:24px;max-width:1100px}
-h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #cfd8dc}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #cfd8dc;padding:3px 8px;text-align:right}
-th{background:#eceff1}td:first-child,th:first-child{text-align:left}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:12px}
-.chart{margin:0;border:1px solid #eceff1;padding:4px}.chart svg{width:100%;height:auto}
-figcaption{font-weight:bold;font-size:13px}
-.banner{background:#fff3e0;border:1px solid #ef6c00;padding:6px 10px}
-"""
+# Inlined into the offline file; the kiosk serves it as a file instead (its CSP allows no inline styles).
+STYLESHEET = Path(__file__).with_name("report.css")
 
 
 def when(moment: float) -> str:
@@ -65,17 +58,17 @@ def _lane_section(figures: LaneFigures, bucket: str) -> str:
     stacks = [{o: s[o] for o in ("CLEAR", "REFER", "DENY")} for s in figures.series]
     passed = figures.barrier_opened
     return "".join([
-        f'<section data-lane="{escape(figures.lane)}"><h2>{escape(title)}</h2>',
+        f'<section data-lane="{escape(figures.lane)}"><h2>{escape(title)}</h2><div class="tables">',
         _table(["crossings", "per hour", "decided", "acted on", "barrier opened"],
                [[figures.crossings, figures.throughput_per_hour, figures.decided, figures.acted, passed]]),
         _table(["wait", "p50 s", "p95 s", "crossings"],
                [["arrival to decision", a.p50, a.p95, a.count], ["decision to officer", b.p50, b.p95, b.count]]),
-        '<div class="charts">',
+        '</div><div class="charts">',
         charts.stacked_bars(f"Crossings per {bucket}, by decision", labels, stacks),
         charts.funnel("From arrival to the barrier", [("arrived", figures.crossings), ("decided", figures.decided),
                                                       ("acted on", figures.acted), ("barrier opened", passed)]),
         charts.histogram("1:1 face scores", figures.face_scores),
-        "</div>",
+        '</div><div class="tables">',
         _table(["decision", "count"], [[k, v] for k, v in figures.outcomes.items()]),
         _table(["top reason", "count"], [[r["code"], r["count"]] for r in figures.top_reasons]),
         _table(["officer and decision", "count"], [[k, v] for k, v in figures.agreement.items()]),
@@ -91,20 +84,29 @@ def _lane_section(figures: LaneFigures, bucket: str) -> str:
         if figures.device_faults else "",
         _table(["camera", "live"], [[c, f"{100 * share:.1f}%"] for c, share in figures.camera_uptime.items()])
         if figures.camera_uptime else "",
-        "</section>",
+        "</div></section>",
     ])
 
 
-def as_html(report: Report, title: str = "Checkpoint effectiveness") -> str:
+def report_body(report: Report) -> str:
+    """The report as HTML to put in a page: the period, any storage alarms, then every lane's section."""
     alarms = _table(["storage alarm", "from", "until"],
                     [[a["problem"], when(a["since"]), when(a["cleared_at"])] for a in report.storage_alarms])
     sections = [_lane_section(report.total, report.bucket)] + [_lane_section(f, report.bucket) for f in report.per_lane]
     return "".join([
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>',
-        f"<style>{_STYLE}</style></head><body>",
-        f"<h1>{escape(title)}</h1><p>{when(report.start)} to {when(report.end)}, per {report.bucket}; "
+        f"<p>{when(report.start)} to {when(report.end)}, per {report.bucket}; "
         f"lanes: {escape(', '.join(report.lanes) or 'none')}.</p>",
         alarms if report.storage_alarms else "",
         *sections,
+    ])
+
+
+def as_html(report: Report, title: str = "Checkpoint effectiveness") -> str:
+    """One file that opens offline: the styles inline, the charts inline SVG."""
+    return "".join([
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>',
+        f"<style>{STYLESHEET.read_text(encoding='utf-8')}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        report_body(report),
         "</body></html>",
     ])

@@ -38,6 +38,7 @@ from edge.recording.outbox.publisher import OutboxPublisher
 from edge.recording.outbox.queue import Outbox, OutboxError
 from edge.recording.recorder import Recorder, outbox_marker
 from edge.recording.recovery import START_EVENT, open_crossings
+from edge.report import CheckpointReports
 from edge.service.metrics import Family, render
 from edge.service.storage import REASONS, StorageAlarm, StorageMonitor, probe
 from edge.service.systemd import Notifier, ProgressWatchdog
@@ -95,6 +96,7 @@ class Checkpoint:
         )
         self.lanes = {lane.id: LaneRuntime(lane, context, broadcaster) for lane in config.lanes}
         self.camera_checks = CameraCheck(config.calibration, config.faces)
+        self.report = CheckpointReports(config).report  # the supervisor page's figures (KioskBackend)
         # The demo's simulated readers can present a document again (edge/synthetic/demo.py; raises
         # ActionRefused when it cannot); a real reader needs a person.
         self.replay_document: Callable[[str], None] | None = None

@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 
 from tests.support.kiosk_auth_server import PASSWORD, serving
 
+pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
+
 
 @pytest.fixture
 def server(tmp_path):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.conftest import service_config
+
+pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
 
 
 def test_the_service_serves_login_and_guards_changes(tmp_path, start_service, folder_cameras):

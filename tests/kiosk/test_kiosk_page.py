@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import service_config
 from tests.support.kiosk_browser import log_in
+
+pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
 
 
 def test_page_shows_every_lane_with_live_cameras(service, page, tmp_path):

@@ -20,10 +20,12 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from edge.kiosk.app import SESSION_RECHECK_S
+from edge.kiosk.camera_routes import SESSION_RECHECK_S
 from edge.kiosk.hardening import CONTENT_SECURITY_POLICY, MAX_BODY_BYTES
 from edge.service.proc import rss_mb
 from tests.conftest import service_config
+
+pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
 
 OFFICER = {"username": "officer", "password": "officer"}
 

@@ -14,6 +14,8 @@ import pytest
 
 from edge.synthetic.scratch import demo_config_text, free_loopback_port
 
+pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
+
 DEADLINE_S = 120  # a demo vehicle arrives every ~20 s per lane; reading it takes a few more
 
 

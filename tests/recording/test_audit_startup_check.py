@@ -10,10 +10,13 @@ import json
 import time
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import service_config
 from tests.support.kiosk_browser import log_in
+
+pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
 
 
 def _chain_metric(client: httpx.Client) -> float | None:

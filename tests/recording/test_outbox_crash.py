@@ -11,10 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from edge.bench.broker import Mosquitto
 from edge.bench.centre import CentreSubscriber, tally
 from edge.cli import main
 from edge.recording.outbox import Outbox
+
+pytestmark = pytest.mark.slow  # kills and restarts real processes over and over
 
 TIMEOUT = 30.0
 

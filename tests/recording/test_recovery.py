@@ -43,6 +43,8 @@ from tests.support.sim_lane import (
     wait_for_lane,
 )
 
+pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
+
 
 def _decision(crossing_id: str, revision: int, made_at: float, lane: str = LANE) -> dict:
     reason = Reason("NO_DOCUMENT", Outcome.REFER, "no document read")

@@ -18,6 +18,8 @@ from websockets.sync.client import connect
 from edge.kiosk.auth.web import BACKGROUND_HEADER
 from tests.conftest import service_config
 
+pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
+
 
 @contextmanager
 def _officer(service) -> Iterator[httpx.Client]:

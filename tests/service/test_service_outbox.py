@@ -7,9 +7,13 @@ import json
 import signal
 import time
 
+import pytest
+
 from edge.bench.broker import Mosquitto
 from edge.bench.centre import CentreSubscriber
 from edge.synthetic.scratch import demo_config_text, free_loopback_port
+
+pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
 
 
 def _audited_decisions(state) -> set[tuple[str, int]]:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from edge.recording.outbox.queue import Outbox
@@ -22,6 +23,8 @@ from edge.service.storage import StorageMonitor, probe
 from tests.support.kiosk_browser import log_in as browser_log_in
 from tests.support.sim_lane import LANE, SimLane, kiosk_client, log_in, pending_crossing
 from tests.support.small_filesystem import ext4_that_fails, fill, small_tmpfs
+
+pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
 
 
 def test_probe_names_a_full_disk_and_the_monitor_clears_once_space_is_back(tmp_path):

@@ -35,6 +35,7 @@ from edge.kiosk.auth.devices import DEVICE_COOKIE_MAX_S
 from edge.kiosk.auth.login import LoginOutcome
 from edge.kiosk.auth.model import Role, User
 from edge.kiosk.auth.sessions import Session
+from edge.kiosk.schemas import LoggedOut, Me
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,8 @@ class Auth:
         def login_page() -> FileResponse:
             return FileResponse(STATIC / "login.html", headers=_NO_STORE)
 
-        @router.post(LOGIN_PATH, summary="log in with user name + password or badge + PIN; sets the session cookie")
+        @router.post(LOGIN_PATH, response_model=Me,
+                     summary="log in with user name + password or badge + PIN; sets the session cookie")
         async def login(body: LoginRequest, request: Request, response: Response) -> dict:
             # Logins run on worker threads of their own, not the pool the pages' routes share: a guess
             # may wait seconds for a password check, and must not hold a thread a page needs. Browsers
@@ -174,42 +176,10 @@ class Auth:
             device = request.cookies.get(DEVICE_COOKIE)
             known = device is not None and self.accounts.devices.known(device)
             limiters = self._login_limiters()
-            return await anyio.to_thread.run_sync(log_in, body, request, response,
+            return await anyio.to_thread.run_sync(self._log_in, body, request, response,
                                                   limiter=limiters[0] if known else limiters[1])
 
-        def log_in(body: LoginRequest, request: Request, response: Response) -> dict:
-            if not same_origin(request):
-                raise HTTPException(403, "login from another site refused")
-            now = time.time()
-            by_badge = body.badge is not None
-            device = request.cookies.get(DEVICE_COOKIE)
-            authenticator = self.accounts.authenticator
-            if by_badge:
-                result = authenticator.by_badge(body.badge or "", body.pin or "", now, device)
-            else:
-                result = authenticator.by_password(body.username or "", body.password or "", now, device)
-            who = result.account.user.username if result.account else "(unknown)"
-            if result.outcome is not LoginOutcome.OK or result.account is None:
-                log.warning("kiosk login refused for %s: %s", who, result.outcome.value)
-                headers = {"Retry-After": str(math.ceil(result.wait_s))} if result.wait_s else None
-                raise HTTPException(_STATUS[result.outcome], result.words(by_badge), headers=headers)
-            old = request.cookies.get(SESSION_COOKIE)
-            if old:
-                self.accounts.sessions.end(old)  # a login never continues someone else's session
-            created = self.accounts.sessions.create(who, now)
-            secure = request.url.scheme == "https"
-            response.set_cookie(
-                SESSION_COOKIE, created.token, max_age=math.ceil(self.config.session_max_s), path="/",
-                httponly=True, samesite="strict", secure=secure,
-            )
-            # This browser is now one the account knows: its logins are throttled on their own.
-            response.set_cookie(DEVICE_COOKIE, result.device_token or "", max_age=DEVICE_COOKIE_MAX_S, path=LOGIN_PATH,
-                                httponly=True, samesite="strict", secure=secure)
-            response.headers.update(_NO_STORE)
-            log.info("kiosk login: %s (%s)", who, result.account.user.role.value)
-            return self._me(result.account.user, created.session)
-
-        @router.post("/api/logout", summary="end this session")
+        @router.post("/api/logout", response_model=LoggedOut, summary="end this session")
         def logout(request: Request, response: Response) -> dict:
             user, _ = self.authorise(request)
             self.accounts.sessions.end(request.cookies[SESSION_COOKIE])
@@ -218,13 +188,46 @@ class Auth:
             log.info("kiosk logout: %s", user.username)
             return {"logged_out": user.username}
 
-        @router.get("/api/me", summary="the logged-in user, their role and lanes, and the CSRF token for changes")
+        @router.get("/api/me", response_model=Me,
+                    summary="the logged-in user, their role and lanes, and the CSRF token for changes")
         def me(request: Request, response: Response) -> dict:
             user, session = self.authorise(request)
             response.headers.update(_NO_STORE)
             return self._me(user, session)
 
         return router
+
+    def _log_in(self, body: LoginRequest, request: Request, response: Response) -> dict:
+        if not same_origin(request):
+            raise HTTPException(403, "login from another site refused")
+        now = time.time()
+        by_badge = body.badge is not None
+        device = request.cookies.get(DEVICE_COOKIE)
+        authenticator = self.accounts.authenticator
+        if by_badge:
+            result = authenticator.by_badge(body.badge or "", body.pin or "", now, device)
+        else:
+            result = authenticator.by_password(body.username or "", body.password or "", now, device)
+        who = result.account.user.username if result.account else "(unknown)"
+        if result.outcome is not LoginOutcome.OK or result.account is None:
+            log.warning("kiosk login refused for %s: %s", who, result.outcome.value)
+            headers = {"Retry-After": str(math.ceil(result.wait_s))} if result.wait_s else None
+            raise HTTPException(_STATUS[result.outcome], result.words(by_badge), headers=headers)
+        old = request.cookies.get(SESSION_COOKIE)
+        if old:
+            self.accounts.sessions.end(old)  # a login never continues someone else's session
+        created = self.accounts.sessions.create(who, now)
+        secure = request.url.scheme == "https"
+        response.set_cookie(
+            SESSION_COOKIE, created.token, max_age=math.ceil(self.config.session_max_s), path="/",
+            httponly=True, samesite="strict", secure=secure,
+        )
+        # This browser is now one the account knows: its logins are throttled on their own.
+        response.set_cookie(DEVICE_COOKIE, result.device_token or "", max_age=DEVICE_COOKIE_MAX_S, path=LOGIN_PATH,
+                            httponly=True, samesite="strict", secure=secure)
+        response.headers.update(_NO_STORE)
+        log.info("kiosk login: %s (%s)", who, result.account.user.role.value)
+        return self._me(result.account.user, created.session)
 
     def _me(self, user: User, session: Session) -> dict:
         return {**user.to_json(), "csrf_token": session.csrf_token,
