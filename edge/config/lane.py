@@ -63,4 +63,23 @@ class LaneConfig(StrictModel):
     # None: no barrier (or reader) of this lane is wired to this process.
     barrier: BarrierSettings | None = None
     reader: ReaderSettings | None = None
+    # A training lane, for officers' drills: marked TRAINING on every screen, its records kept apart
+    # from the live ones (edge/recording/training.py). It must never see real travellers nor move a
+    # real barrier: its cameras must be synthetic, and it may name no serial device (the service
+    # gives it a simulated barrier and reader).
+    training: bool = False
+
+    @model_validator(mode="after")
+    def _training_lane_is_simulated(self) -> LaneConfig:
+        if not self.training:
+            return self
+        real = [f"cameras.{role}.url is {camera.url!r}" for role, camera in
+                (("plate", self.cameras.plate), ("face", self.cameras.face)) if not camera.url.startswith("synthetic://")]
+        real += [f"it has a [{name}] section" for name, device in (("barrier", self.barrier), ("reader", self.reader))
+                 if device is not None]
+        if real:
+            raise ValueError(f"lane {self.id!r} has training = true but real devices: {'; '.join(real)}. A training "
+                             "lane runs on the synthetic checkpoint only: synthetic:// cameras, and the simulated "
+                             "barrier and reader the service gives it")
+        return self
 

@@ -49,7 +49,9 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth, kiosk:
     app.add_middleware(BodyLimit)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(kiosk.host, kiosk.allowed_hosts))
     app.add_middleware(SecurityHeaders)
-    lane_ids = {view.lane_id for view in backend.lane_views()}
+    views = backend.lane_views()
+    lane_ids = {view.lane_id for view in views}
+    live_lane_ids = {view.lane_id for view in views if not view.training}  # the report reads live records only
 
     def known_camera(lane_id: str, role: str) -> None:
         if lane_id not in lane_ids:
@@ -62,7 +64,7 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth, kiosk:
     app.include_router(camera_router(backend, auth, closing, known_camera))
     app.include_router(feed_router(backend, auth, closing))
     app.include_router(technician_router(backend, auth, known_camera))
-    app.include_router(supervisor_router(backend, auth, lane_ids))
+    app.include_router(supervisor_router(backend, auth, live_lane_ids))
     return app
 
 

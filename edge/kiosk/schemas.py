@@ -105,6 +105,7 @@ class LaneViewOut(BaseModel):
     devices: list[DeviceHealthOut]
     barrier: Payload | None  # arm, loop, faults, health
     crossing: CrossingOut | None
+    training: bool  # a training lane: its records are kept apart, and every screen says so
 
 
 class ActionDone(BaseModel):

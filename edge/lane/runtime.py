@@ -160,6 +160,7 @@ class LaneRuntime:
                 devices=[health.to_json() for health in self._device_health.values()],
                 barrier=self._barrier.to_json() if self._barrier is not None else None,
                 crossing=self._media.crossing_json(self._crossing) if self._crossing is not None else None,
+                training=self.config.training,
             )
 
     def preview(self, role: str) -> Preview | None:

@@ -45,6 +45,7 @@ class LaneView:
     devices: list[dict] = field(default_factory=list)
     barrier: dict | None = None
     crossing: dict | None = None
+    training: bool = False  # a training lane: every screen marks it so
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -1,4 +1,4 @@
-"""The running crossing: lanes, kiosk server, and a clean stop.
+"""The running service: the kiosk server around the checkpoint (edge/service/checkpoint.py), and a clean stop.
 
 `run_service(config)` owns the asyncio loop; lanes run their frame work in threads (OpenCV
 releases the GIL), the kiosk is served by uvicorn on the same loop, and SIGINT/SIGTERM stop
@@ -12,288 +12,21 @@ import logging
 import signal
 import sqlite3
 import time
-from collections.abc import Callable, Collection
-from pathlib import Path
+from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
 
-from edge.capture import CameraState
 from edge.config import EdgeConfig
 from edge.kiosk.app import create_app
 from edge.kiosk.auth.web import create_auth
-from edge.kiosk.camera_check import CameraCheck
-from edge.lane.context import LaneContext
-from edge.lane.crossing import ActionRefused, ActionResult, OfficerAction
-from edge.lane.faces import LaneFacesFactory
-from edge.lane.runtime import LaneRuntime
-from edge.lane.view import LaneView, Preview
-from edge.plates.pipeline import PlateReader
 from edge.pubsub import Broadcaster
-from edge.recording.audit import CONFIG_CHANGE, AuditError, AuditLog
-from edge.recording.audit.startup_check import ChainState, StartupChainCheck
-from edge.recording.history import CrossingHistory, PastCrossing
-from edge.recording.outbox.metrics import outbox_families
-from edge.recording.outbox.publisher import OutboxPublisher
-from edge.recording.outbox.queue import Outbox, OutboxError
-from edge.recording.recorder import Recorder, outbox_marker
-from edge.recording.recovery import START_EVENT, open_crossings
-from edge.report import CheckpointReports
-from edge.service.metrics import Family, render
-from edge.service.storage import REASONS, StorageAlarm, StorageMonitor, probe
+from edge.service.checkpoint import Checkpoint, CheckpointError, disk_problem
 from edge.service.systemd import Notifier, ProgressWatchdog
-from edge.watchlist.runtime import WatchlistRuntime
 
 log = logging.getLogger(__name__)
 
-DEVICE_TEST = "device_test"  # audit kind: a technician's barrier pulse or reader replay, and its outcome
-
 _READY_WAIT_S = 8.0  # start -> READY=1 must stay within systemd's 10 s
-
-
-class CheckpointError(Exception):
-    """The crossing cannot start; the message names the part and the problem."""
-
-
-def _disk_problem(state: Path) -> str:
-    found = probe(state)
-    return f" ({found[1]})" if found is not None else ""
-
-
-class Checkpoint:
-    """Every lane of the crossing and what they share, seen through the interface the kiosk needs."""
-
-    def __init__(self, config: EdgeConfig, broadcaster: Broadcaster):
-        self.config = config
-        self._broadcaster = broadcaster
-        state = config.state_dir
-        try:
-            state.mkdir(parents=True, exist_ok=True)
-            self.audit = AuditLog(state / config.audit.dir)
-        except (OSError, AuditError) as exc:
-            raise CheckpointError(f"audit log in {state / config.audit.dir}: {exc}{_disk_problem(state)}") from exc
-        try:
-            # SQLite creates its WAL files on opening: a state disk that takes no writes stops it here.
-            self.outbox = Outbox(state / config.outbox.path, source=config.checkpoint.id)
-            self.history_store = CrossingHistory(state / "history.sqlite")
-        except (OutboxError, sqlite3.Error) as exc:
-            raise CheckpointError(f"{exc}{_disk_problem(state)}") from exc
-        self.publisher = OutboxPublisher(self.outbox, config.central) if config.central is not None else None
-        self._storage_raised: StorageAlarm | None = None
-        self._storage_cleared: list[tuple[StorageAlarm, float]] = []  # to record once writes work again
-        self.storage = StorageMonitor(state, on_change=self._storage_changed, on_writable=self._catch_up)
-        self.chain_check = StartupChainCheck(self.audit.path, on_result=lambda _: self._publish_status())
-        self.recorder = Recorder(self.audit, self.outbox, marker=outbox_marker(state), storage=self.storage)
-        self.watchlist = WatchlistRuntime(config.watchlist, state, on_report=self.recorder.sync)
-        self.faces = LaneFacesFactory(config.faces, self.watchlist, state / "faces" / "gallery")
-        context = LaneContext(
-            recorder=self.recorder,
-            lookup=self.watchlist.lookup,
-            staleness=self.watchlist.staleness,
-            plate_reader=lambda lane: PlateReader.from_config(lane.plates, lane.cameras.plate.roi),
-            faces=self.faces,
-            history=self.history_store,
-        )
-        self.lanes = {lane.id: LaneRuntime(lane, context, broadcaster) for lane in config.lanes}
-        self.camera_checks = CameraCheck(config.calibration, config.faces)
-        self.report = CheckpointReports(config).report  # the supervisor page's figures (KioskBackend)
-        # The demo's simulated readers can present a document again (edge/synthetic/demo.py; raises
-        # ActionRefused when it cannot); a real reader needs a person.
-        self.replay_document: Callable[[str], None] | None = None
-
-    def start(self) -> None:
-        # Which configuration the lanes ran with is part of the record.
-        try:
-            started = self.audit.append(CONFIG_CHANGE, actor="service",
-                                        payload={"event": START_EVENT, "config": self.config.model_dump(mode="json")})
-            start_seq = started.seq
-        except AuditError:
-            # A full or read-only state disk: run with the alarm raised (the kiosk shows it and
-            # refuses what it cannot record) rather than stop, which systemd would only repeat.
-            log.exception("the service start could not be recorded (%s)", self.storage.check() or "the audit log")
-            start_seq = self.audit.head.seq + 1
-        self.chain_check.start()  # the log as it was before this start (and what follows it)
-        self.recorder.catch_up()
-        self._restore_crossings(start_seq)
-        self.storage.start()
-        if self.publisher is not None:
-            self.publisher.start()
-        self.watchlist.start()
-        for lane in self.lanes.values():
-            lane.start()
-
-    def _restore_crossings(self, start_seq: int) -> None:
-        try:
-            found = open_crossings(self.audit.path, self.lanes, before_seq=start_seq)
-        except Exception:
-            # Not restoring is the safe failure: the lanes start idle and the audit keeps what was decided.
-            log.exception("the crossings open before this start could not be read from the audit log")
-            return
-        for lane_id, crossing in found.items():
-            self.lanes[lane_id].restore(crossing)
-
-    def stop(self) -> None:
-        for lane in self.lanes.values():
-            lane.stop()
-        self.storage.stop()
-        self.faces.close()
-        self.watchlist.stop()
-        if self.publisher is not None:
-            self.publisher.stop()
-        self.history_store.close()
-        self.outbox.close()
-        self.audit.close()
-
-    def _storage_changed(self, alarm: StorageAlarm | None) -> None:
-        # Called with the recorder's lock held (a refused record probes at once): crossing-wide state
-        # only, never a lane's (its lock may be waiting for the recorder). An alarm is recorded once
-        # it clears (_catch_up), when the disk takes the record.
-        if alarm is not None:
-            self._storage_raised = self._storage_raised or alarm
-        elif self._storage_raised is not None:
-            self._storage_cleared.append((self._storage_raised, time.time()))
-            self._storage_raised = None
-        self._publish_status()
-
-    def _publish_status(self) -> None:
-        self._broadcaster.publish({"type": "status", **self._alarms()})
-
-    def _alarms(self) -> dict:
-        alarm = self.storage.alarm
-        return {"storage": alarm.to_json() if alarm else None, "audit": self.chain_check.result.to_json()}
-
-    def _catch_up(self) -> None:
-        while self._storage_cleared:
-            self.recorder.storage_alarm(*self._storage_cleared.pop(0))
-        if self.recorder.behind:
-            self.recorder.catch_up()
-
-    # -- KioskBackend -----------------------------------------------------------------------
-
-    def lane_views(self) -> list[LaneView]:
-        return [lane.view() for lane in self.lanes.values()]
-
-    def preview(self, lane_id: str, role: str) -> Preview | None:
-        return self.lanes[lane_id].preview(role)
-
-    def act(self, action: OfficerAction) -> ActionResult:
-        lane = self.lanes.get(action.lane_id)
-        if lane is None:
-            raise ActionRefused(f"no lane {action.lane_id!r}")
-        return lane.act(action)
-
-    def crossing_image(self, lane_id: str, crossing_id: str, kind: str) -> bytes | None:
-        lane = self.lanes.get(lane_id)
-        return lane.crossing_image(crossing_id, kind) if lane is not None else None
-
-    def status(self) -> dict:
-        staleness = self.watchlist.staleness()
-        return {"watchlist": {"stale": staleness.stale, "policy": staleness.policy.value,
-                              "max_age_s": staleness.max_age_s, "oldest_age_s": staleness.oldest_age_s,
-                              "reasons": list(staleness.reasons)},
-                **self._alarms()}
-
-    def camera_check(self, lane_id: str, role: str) -> dict | None:
-        lane = self.lanes[lane_id]
-        image = lane.latest_frame(role)
-        return self.camera_checks.measure(lane.config, role, image) if image is not None else None
-
-    def device_test(self, lane_id: str, device: str, actor: str) -> str:
-        """A technician's test of a lane device ("barrier": one pulse, only while the lane is idle;
-        "reader": the document presented again), audited before it is tried and when refused.
-        Returns what happened; raises ActionRefused with the reason it was not done."""
-        self._audit_or_refuse(DEVICE_TEST, actor=actor, lane=lane_id, payload={"device": device, "event": "requested"})
-        try:
-            if device == "barrier":
-                self.lanes[lane_id].test_barrier(actor)
-                done = "the barrier was pulsed open; it closes by itself"
-            elif self.lanes[lane_id].devices.reader is None:
-                raise ActionRefused("this lane has no document reader wired to the service")
-            elif self.replay_document is None:
-                raise ActionRefused("this lane's reader is real hardware: place the document on the reader again")
-            else:
-                self.replay_document(lane_id)
-                done = "the lane's last document was presented to the reader again"
-        except ActionRefused as exc:
-            self._audit_or_refuse(DEVICE_TEST, actor=actor, lane=lane_id,
-                                  payload={"device": device, "event": "refused", "reason": str(exc)})
-            raise
-        return done
-
-    def _audit_or_refuse(self, kind: str, *, actor: str, lane: str, payload: dict) -> None:
-        """Append a technician's record; if it cannot be written, refuse in words (a full disk is not a 500)."""
-        try:
-            self.audit.append(kind, actor=actor, lane=lane, payload=payload)
-        except AuditError as exc:
-            raise ActionRefused(f"not recorded: {self.storage.check() or exc}") from exc
-
-    def propose_roi(self, lane_id: str, roi: dict, command: str, actor: str) -> None:
-        """A plate ROI drawn on the technician page goes on record; the config file is changed by
-        `command` (the service does not rewrite its own config while lanes run with it)."""
-        self._audit_or_refuse(CONFIG_CHANGE, actor=actor, lane=lane_id,
-                              payload={"event": "plate roi proposed", "roi": roi, "command": command})
-
-    def history(self, text: str, limit: int, lanes: Collection[str] | None = None) -> list[PastCrossing]:
-        return self.history_store.search(text, limit, lanes)
-
-    def subscribe(self) -> asyncio.Queue[dict]:
-        return self._broadcaster.subscribe()
-
-    def unsubscribe(self, queue: asyncio.Queue[dict]) -> None:
-        self._broadcaster.unsubscribe(queue)
-
-    def readiness(self) -> tuple[bool, str]:
-        problems = [
-            f"{status.camera_id} is {status.state}"
-            for view in self.lane_views()
-            for status in view.cameras.values()
-            if status.state is not CameraState.LIVE
-        ]
-        alarm = self.storage.alarm
-        if alarm is not None:
-            problems.append(f"storage alarm: {alarm.problem}")
-        chain = self.chain_check.result
-        if chain.state is ChainState.BROKEN:
-            problems.append(f"audit chain broken: {chain.problem}")
-        return (not problems, "\n".join(problems) or "ready")
-
-    def metrics(self) -> str:
-        views = self.lane_views()
-        cameras = [status for view in views for status in view.cameras.values()]
-        decisions = [({"lane": lane_id, "outcome": outcome}, count)
-                     for lane_id, lane in self.lanes.items() for outcome, count in lane.decisions.items()]
-        devices = [({"device": d["device"], "state": state}, float(d["state"] == state))
-                   for view in views for d in view.devices for state in ("online", "degraded", "offline")]
-        reads = [({"lane": lane_id, "reader": reader}, count)
-                 for lane_id, lane in self.lanes.items() for reader, count in lane.reads.items()]
-        stale = self.watchlist.staleness()
-        alarm = self.storage.alarm
-        chain = self.chain_check.result
-        return render([
-            Family("edge_camera_fps", "Frames per second delivered by each camera.", "gauge",
-                   [({"camera": c.camera_id}, c.fps) for c in cameras]),
-            Family("edge_camera_live", "1 when the camera delivers frames.", "gauge",
-                   [({"camera": c.camera_id}, float(c.state is CameraState.LIVE)) for c in cameras]),
-            Family("edge_lane_frames_total", "Plate-camera frames processed by the lane.", "counter",
-                   [({"lane": lane_id}, lane.frames_processed) for lane_id, lane in self.lanes.items()]),
-            Family("edge_decisions_total", "Decision revisions made, by outcome.", "counter", decisions),
-            Family("edge_reads_total", "Reads that reached a crossing, by reader (plate, document, face).",
-                   "counter", reads),
-            Family("edge_device_state", "1 for the state each serial device is in.", "gauge", devices),
-            Family("edge_watchlist_age_seconds", "Age of the oldest applied watchlist (since the authority "
-                   "created it); absent before the first sync.", "gauge",
-                   [({}, stale.oldest_age_s)] if stale.oldest_age_s is not None else []),
-            Family("edge_watchlist_stale", "1 while the watchlist copy is older than its max age.", "gauge",
-                   [({"policy": stale.policy.value}, float(stale.stale))]),
-            Family("edge_audit_records", "Records in the audit log.", "gauge", [({}, self.audit.head.seq)]),
-            Family("edge_audit_chain_broken", "1 when the audit chain checked at start is broken; 0 when it "
-                   "verified; absent while the check runs.", "gauge",
-                   [({}, float(chain.state is ChainState.BROKEN))] if chain.state is not ChainState.CHECKING else []),
-            Family("edge_storage_alarm", "1 while the state disk refuses writes, by reason (full, read_only, "
-                   "denied, error).", "gauge",
-                   [({"reason": reason}, float(alarm is not None and alarm.reason == reason)) for reason in REASONS]),
-            *outbox_families(self.outbox, self.publisher),
-        ])
 
 
 class _KioskServer(uvicorn.Server):
@@ -316,8 +49,8 @@ class _KioskServer(uvicorn.Server):
 async def serve(config: EdgeConfig) -> None:
     loop = asyncio.get_running_loop()
     world = None
-    if config.demo.simulators:
-        # Imported only for the demo: it brings the synthetic scene and the simulators.
+    if config.demo.simulators or any(lane.training for lane in config.lanes):
+        # Imported only for the demo and training lanes: it brings the synthetic scene and the simulators.
         from edge.synthetic.demo import start_demo
 
         config, world = await asyncio.to_thread(start_demo, config)
@@ -335,7 +68,7 @@ async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop,
     try:
         auth = create_auth(config.state_dir, config.kiosk.auth)
     except sqlite3.Error as exc:
-        raise CheckpointError(f"kiosk accounts: {exc}{_disk_problem(config.state_dir)}") from exc
+        raise CheckpointError(f"kiosk accounts: {exc}{disk_problem(config.state_dir)}") from exc
     closing = asyncio.Event()
     server = _KioskServer(
         closing,

@@ -1,14 +1,15 @@
 """The demo checkpoint's simulated world: devices, a stage hand, and a watchlist to find hits in.
 
-With `[demo] simulators = true` the service gives every lane a simulated barrier (Modbus RTU) and
+With `[demo] simulators = true` the service gives every synthetic lane (and a training lane, demo or
+not) a simulated barrier (Modbus RTU) and
 document reader, each a real `python -m hardware.sim` process on a loopback TCP port, and a stage
 hand thread that plays the synthetic scene's timeline to them: the loop is occupied while the
 scene's car stands on it, and the driver's passport (with its portrait) is presented when the
 scene hands it over. The product reads those devices over their real protocols exactly as it
 reads real ones; only this module (the simulated world) looks at the scene's ground truth.
 
-It also publishes a signed demo watchlist (a generated authority key, kept in the demo state
-dir) listing some of the scene's upcoming plates and passports, so that the demo shows hits.
+The demo checkpoint also gets a signed demo watchlist (a generated authority key, kept in the demo
+state dir) listing some of the scene's upcoming plates and passports, so that the demo shows hits.
 """
 
 from __future__ import annotations
@@ -188,19 +189,29 @@ def _publish_watchlist(config: EdgeConfig, folder: Path) -> WatchlistKey:
     return WatchlistKey(id=_KEY_ID, public_key=public_key_text(key))
 
 
+def simulated(config: EdgeConfig, lane: LaneConfig) -> bool:
+    """Whether the service gives this lane simulated devices: every synthetic lane of the demo
+    checkpoint, and a training lane anywhere (its config may name no real device)."""
+    return scene_of(lane) is not None and (config.demo.simulators or lane.training)
+
+
 def start_demo(config: EdgeConfig) -> tuple[EdgeConfig, DemoWorld]:
-    """The config with the simulated devices and demo watchlist filled in, and the running world."""
+    """The config with the simulated devices (and, for the demo checkpoint, the demo watchlist)
+    filled in, and the running world."""
     folder = config.state_dir / "demo"
-    key = _publish_watchlist(config, folder)
-    watchlist = config.watchlist.model_copy(update={
-        "sources": [str(folder / "published")], "trusted_keys": [key], "sync_interval_s": 60.0})
+    folder.mkdir(parents=True, exist_ok=True)
+    watchlist = config.watchlist
+    if config.demo.simulators:  # a training lane at a real checkpoint keeps the real watchlist
+        key = _publish_watchlist(config, folder)
+        watchlist = config.watchlist.model_copy(update={
+            "sources": [str(folder / "published")], "trusted_keys": [key], "sync_interval_s": 60.0})
     portrait = folder / "portrait.jpg"
     portrait.write_bytes(_portrait_jpeg())
     worlds, lanes = [], []
     try:
         for lane in config.lanes:
             scene = scene_of(lane)
-            if scene is None:
+            if scene is None or not simulated(config, lane):
                 lanes.append(lane)
                 continue
             barrier = SimProcess("barrier", "--tcp", "0")
@@ -214,7 +225,8 @@ def start_demo(config: EdgeConfig) -> tuple[EdgeConfig, DemoWorld]:
     except Exception:
         DemoWorld(worlds).stop()
         raise
-    log.info("demo: simulated barrier and reader for %d lane(s); demo watchlist signed by %s", len(worlds), _KEY_ID)
+    log.info("simulated barrier and reader for %d lane(s)%s", len(worlds),
+             f"; demo watchlist signed by {_KEY_ID}" if config.demo.simulators else "")
     world = DemoWorld(worlds, portrait)
     world.start()
     return config.model_copy(update={"lanes": lanes, "watchlist": watchlist}), world

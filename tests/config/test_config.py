@@ -88,6 +88,11 @@ BROKEN = [
      "lanes[1].plates.sure_confidence", "less than or equal to 1"),
     ("the replaced plate_min_confidence", lambda s: s + "\n[lanes.policy]\nplate_min_confidence = 0.6\n",
      "lanes[1].policy.plate_min_confidence", "unknown key"),
+    ("a training lane on a real camera", lambda s: s.replace('id = "lane-2"', 'id = "lane-2"\ntraining = true')
+     .replace("synthetic://lane-2/face?seed=2", "rtsp://10.0.0.9/face"), "lanes[1]",
+     "training = true but real devices: cameras.face.url is 'rtsp://10.0.0.9/face'"),
+    ("a training lane with a real barrier", lambda s: s.replace('id = "lane-2"', 'id = "lane-2"\ntraining = true')
+     + '\n[lanes.barrier.link]\nurl = "/dev/ttyUSB0"\n', "lanes[1]", "it has a [barrier] section"),
     ("not TOML", lambda s: s.replace("[kiosk]", "[kiosk"), "TOML", "line"),
 ]
 

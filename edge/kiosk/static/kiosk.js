@@ -36,6 +36,9 @@ function laneElement(lane) {
     el = template.content.firstElementChild.cloneNode(true);
     el.dataset.lane = lane.lane_id;
     el.querySelector(".lane-name").textContent = lane.name;
+    // A training lane says so on every screen, so that nobody takes a drill for a live crossing.
+    el.classList.toggle("training", lane.training);
+    el.querySelector(".training-banner").hidden = !lane.training;
     el.querySelector(".lane-key").textContent = String(laneEls.size + 1);
     for (const fig of el.querySelectorAll(".camera")) {
       const img = fig.querySelector("img");

@@ -101,6 +101,7 @@ async function statusLoop() {
   try {
     const lane = (await getJson("/api/lanes", { background: true })).find((l) => l.lane_id === laneId);
     if (lane) {
+      $("training").hidden = !lane.training;
       $("lane-state").dataset.state = lane.snapshot.state;
       $("lane-state").textContent = lane.snapshot.state.replace("_", " ");
       for (const role of ["plate", "face"]) {
@@ -212,7 +213,7 @@ async function start() {
     window.edgeAuth.toLogin();
   });
   const lanes = (await getJson("/api/lanes")).filter((l) => user.all_lanes || user.lanes.includes(l.lane_id));
-  for (const lane of lanes) $("lane").append(new Option(lane.name, lane.lane_id));
+  for (const lane of lanes) $("lane").append(new Option(lane.training ? `${lane.name} (training)` : lane.name, lane.lane_id));
   $("lane").addEventListener("change", () => selectLane($("lane").value));
   $("test-barrier").addEventListener("click", () => deviceTest("barrier"));
   $("test-reader").addEventListener("click", () => deviceTest("reader"));
