@@ -7,6 +7,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
+
 
 def test_the_lane_bench_watches_the_demo_through_the_logged_in_feed():
     result = subprocess.run([sys.executable, "-m", "edge", "bench", "lane", "--seconds", "8"],

@@ -14,6 +14,8 @@ from edge.config import DEFAULT_CONFIG, load_config
 from edge.synthetic import scene_for
 from tests.support import checkerboard
 
+pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
+
 EXAMPLE = DEFAULT_CONFIG.parent / "example-lane.toml"
 STOPPED = 1_000_041.0  # lane-1 seed 1: a German plate stopped in view, daylight
 

@@ -233,6 +233,7 @@ def test_basic_auth_from_url_and_masked_password(readers):
 # --- RTSP (through OpenCV's FFmpeg backend) ------------------------------------------------------
 
 
+@pytest.mark.slow  # seconds of real streams and timeouts
 def test_rtsp_stream_plays_and_reconnects_after_server_restart(readers):
     server = RtspServer().start()
     reader = start_reader(readers, server.url)
@@ -255,6 +256,7 @@ def test_rtsp_stream_plays_and_reconnects_after_server_restart(readers):
         restarted.stop()
 
 
+@pytest.mark.slow  # seconds of real streams and timeouts
 def test_silent_rtsp_stream_is_lost_after_the_read_timeout_and_reopened(readers):
     server = RtspServer().start()
     try:
@@ -390,6 +392,7 @@ def test_slow_consumer_gets_the_newest_frame_and_drops_are_counted(server, reade
     assert reader.latest() is newest and reader.status().dropped == stalled.frames - 2
 
 
+@pytest.mark.slow  # seconds of real streams and timeouts
 def test_frame_times_stay_within_the_fps_window_when_nobody_asks_for_the_status(tmp_path, readers):
     # A lane nobody watches never calls status(); the times kept for the fps must not grow with
     # every frame of a months-long run. 500 fps at most, so 1600 frames span over 3 s > FPS_WINDOW.

@@ -24,6 +24,7 @@ def _alpr(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(("width", "height", "rows"), [(100_000, 100_000, 1), (20_000, 20_000, None)],
                          ids=["header claims 100000x100000", "real 20000x20000"])
+@pytest.mark.slow  # a command in a process of its own, per case
 def test_edge_alpr_refuses_a_giant_image_by_its_header(tmp_path: Path, width: int, height: int,
                                                        rows: int | None) -> None:
     giant = tmp_path / "giant.png"

@@ -97,6 +97,7 @@ BROKEN = [
 ]
 
 
+@pytest.mark.slow  # a command in a process of its own, per case
 @pytest.mark.parametrize(("name", "mutate", "key", "words"), BROKEN, ids=[b[0] for b in BROKEN])
 def test_broken_config_exits_2_and_names_the_key(tmp_path, name, mutate, key, words):
     broken = mutate(DEMO)
@@ -117,6 +118,7 @@ def test_broken_config_exits_2_and_names_the_key(tmp_path, name, mutate, key, wo
     [(None, "file not found"), (b"\xff\xfe\x00garbage", "not UTF-8"), (b"", "required key is missing")],
     ids=["missing file", "binary file", "empty file"],
 )
+@pytest.mark.slow  # a command in a process of its own, per case
 def test_unusable_files_are_refused_with_a_reason(tmp_path, content, words):
     path = tmp_path / "edge.toml"
     if content is not None:
@@ -137,6 +139,7 @@ def test_unusable_files_are_refused_with_a_reason(tmp_path, content, words):
     ],
     ids=["deep arrays", "deep inline tables", "link to /dev/zero", "2 MB file"],
 )
+@pytest.mark.slow  # a command in a process of its own, per case
 def test_hostile_files_are_refused_by_the_cli_without_a_traceback(tmp_path, make, words):
     # Issue 13, finding 15: a RecursionError traceback, and 16 GB of RSS reading /dev/zero.
     path = tmp_path / "edge.toml"

@@ -19,6 +19,7 @@ def _check(path: Path) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60)
 
 
+@pytest.mark.slow  # a command in a process of its own, per case
 def test_the_shipped_drill_is_valid_and_covers_every_kind_of_scenario():
     result = _check(EXAMPLE)
     assert result.returncode == 0, result.stderr
@@ -35,6 +36,7 @@ def test_the_shipped_drill_is_valid_and_covers_every_kind_of_scenario():
     (lambda t: t.replace("time_limit_s = 90", "time_limit_s = -1"), "drill.time_limit_s", "greater than 0"),
     (lambda t: t.replace("[drill]", "[drll]"), "drill", "required key is missing"),
 ], ids=["unknown kind", "typo in a key", "repeated id", "unknown answer", "negative time limit", "no [drill]"])
+@pytest.mark.slow  # a command in a process of its own, per case
 def test_a_broken_drill_is_refused_naming_the_key(tmp_path, mutate, key, words):
     text = EXAMPLE.read_text()
     broken = mutate(text)
@@ -49,6 +51,7 @@ def test_a_broken_drill_is_refused_naming_the_key(tmp_path, mutate, key, words):
         load_drill(path)
 
 
+@pytest.mark.slow  # a command in a process of its own, per case
 def test_a_file_that_is_not_toml_is_refused_in_words(tmp_path):
     path = tmp_path / "drill.toml"
     path.write_bytes(b"\xff\xfe garbage")

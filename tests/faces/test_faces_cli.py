@@ -16,6 +16,8 @@ from edge.config import DEFAULT_CONFIG
 from edge.synthetic.scratch import demo_config_text
 from tests.support import faces_images as img
 
+pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
+
 
 def write(path: Path, rgb: np.ndarray) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,8 @@ from edge.faces.stills import main_face, still_observer
 from edge.model_files import MODELS_DIR, manifest_entry
 from tests.support import faces_images as img
 
+pytestmark = pytest.mark.slow  # loads and runs the face models: seconds per test
+
 THRESHOLD = FacesConfig().threshold
 
 
@@ -57,7 +59,6 @@ def chips() -> tuple[list[np.ndarray], list[int]]:
     return found, who
 
 
-@pytest.mark.slow
 def test_onnx_descriptors_are_dlib_s_to_within_1e_3_and_decide_alike(chips):
     faces, who = chips
     assert len(faces) >= 200 and set(who) == {0, 1}

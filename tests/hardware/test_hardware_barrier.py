@@ -11,6 +11,8 @@ from hardware.health import DeviceState
 from hardware.sim.client import SimProcess
 from tests.support.hardware_helpers import FAST_BARRIER_SIM, AuditedCommands, HealthLog, make_barrier, wait_until
 
+pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
+
 
 @pytest.fixture
 def sim():

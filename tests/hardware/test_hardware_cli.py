@@ -16,6 +16,8 @@ from hardware.sim.client import SimProcess
 from tests.support.hardware_helpers import DEADLINE_S, FAST_BARRIER_SIM, TD3
 from tests.support.kiosk_browser import audit_records
 
+pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
+
 TD3_BAD = (TD3[0], TD3[1].replace("7408122", "7408123"))
 
 

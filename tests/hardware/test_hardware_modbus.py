@@ -16,6 +16,8 @@ from hardware.modbus_rtu import ModbusError, ModbusRtuMaster, rtu_frame
 from hardware.sim.client import SimProcess
 from tests.support.hardware_helpers import DEADLINE_S, HealthLog, link_config
 
+pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
+
 
 @pytest.mark.parametrize(
     ("request_pdu", "frame"),

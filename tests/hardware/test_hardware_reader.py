@@ -10,6 +10,8 @@ from hardware.sim.client import SimProcess
 from hardware.sim.reader_sim import PORTRAIT
 from tests.support.hardware_helpers import TD3, HealthLog, make_reader, next_events, wait_until
 
+pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
+
 FRAMINGS = ("lines", "stx", "length")
 TD3_OCR = (TD3[0], TD3[1].replace("7408122", "74O8122"))  # the reader's OCR took a 0 for an O
 

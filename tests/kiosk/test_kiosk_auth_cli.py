@@ -9,11 +9,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from edge.cli import main
 from edge.config import KioskAuthConfig, load_config
 from edge.kiosk.auth.accounts import Accounts, open_accounts
 from edge.kiosk.auth.login import LoginOutcome
 from edge.synthetic.scratch import demo_config_text
+
+pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
 
 PASSWORD = "correct-horse-1"
 

@@ -12,6 +12,8 @@ from edge.kiosk.auth.db import users_db_path
 from edge.kiosk.auth.web import CSRF_HEADER, DEVICE_COOKIE, SESSION_COOKIE
 from tests.support.kiosk_auth_server import PASSWORD, serving
 
+pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
+
 
 @pytest.fixture
 def server(tmp_path):

@@ -16,6 +16,8 @@ from edge.kiosk.auth.model import InvalidAccount, Role, User, parse_lanes
 from edge.kiosk.auth.sessions import SessionStore
 from edge.kiosk.auth.users import UserStore
 
+pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
+
 PASSWORD = "correct-horse-1"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from edge.config import load_config
 from edge.synthetic.demo import scene_of
 from edge.synthetic.timeline import slot_index
@@ -13,6 +15,7 @@ from tests.support.demo_replay import replay
 START = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
 
 
+@pytest.mark.slow  # reads plates frame by frame: seconds of CPU
 def test_an_unsure_plate_read_refers_to_the_officer_with_the_words_and_the_crop(tmp_path):
     demo = load_config().lane("lane-2")
     # Reads stay below a confidence of 1 (each is a product of probabilities): at 1.0 none is sure.

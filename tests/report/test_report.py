@@ -9,6 +9,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from edge.bench.report import seed_history
 from edge.config import load_config
 from edge.recording.audit import CAMERA_STATUS, AuditLog
@@ -112,6 +114,7 @@ def test_camera_uptime_comes_from_recorded_state_changes(tmp_path):
     assert report.total.camera_uptime == {"lane-1/plate": round(3300 / 3600, 4)}
 
 
+@pytest.mark.slow  # the report command in a process of its own
 def test_edge_report_writes_one_offline_html_file_and_csv_and_json(tmp_path):
     config_path = tmp_path / "edge.toml"
     config_path.write_text(demo_config_text(tmp_path / "state", free_loopback_port()))

@@ -21,6 +21,8 @@ from edge.watchlist.sources import INDEX_MAX_BYTES, FolderSource, HttpSource, wr
 from edge.watchlist.sync import Syncer
 from tests.support.watchlist_authority import StaticServer, forge, plate, versions
 
+pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
+
 
 def _client(timeout_s: float = 30) -> HttpClient:
     return HttpClient(timeout_s=timeout_s, max_bytes=1 << 30)

@@ -34,6 +34,8 @@ from tests.support.watchlist_authority import (
     versions,
 )
 
+pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
+
 FACE = [0.01 * i for i in range(128)]
 BASELINE = [
     plate("V1", "ABC123", action="deny"),
