@@ -53,9 +53,8 @@ def describe_error(error: ErrorDetails) -> str:
 
 
 def _resolve_paths(config: EdgeConfig, base: Path) -> EdgeConfig:
-    if config.state_dir.is_absolute():
-        return config
-    return config.model_copy(update={"state_dir": (base / config.state_dir).resolve()})
+    relative = [name for name in ("state_dir", "drills_dir") if not getattr(config, name).is_absolute()]
+    return config.model_copy(update={name: (base / getattr(config, name)).resolve() for name in relative})
 
 
 def _renamed_sections(data: dict[str, Any], path: Path) -> dict[str, Any]:

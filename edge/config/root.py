@@ -30,6 +30,10 @@ class DemoConfig(StrictModel):
     # Give every synthetic lane a simulated barrier and document reader (real protocol, loopback
     # TCP) played from the synthetic scene, and publish a signed demo watchlist.
     simulators: bool = False
+    # Each simulated car waits at the barrier until it opens (then drives through), until the officer
+    # has answered without opening it (then turns away), or this long (then drives off); so a
+    # newcomer can act in the demo. 0: cars come and go on the synthetic timeline's fixed schedule.
+    cars_wait_s: float = Field(default=0.0, ge=0, le=600)
 
 
 class EdgeConfig(StrictModel):
@@ -47,6 +51,8 @@ class EdgeConfig(StrictModel):
     # None: events wait in the outbox (nothing is published) until a broker is configured.
     central: CentralConfig | None = None
     demo: DemoConfig = DemoConfig()
+    # The training drills a supervisor can start on a training lane (edge/drills/; relative to this file).
+    drills_dir: Path = Path("drills")
 
     @field_validator("lanes")
     @classmethod

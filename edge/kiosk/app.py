@@ -21,9 +21,10 @@ from edge.config import KioskConfig
 from edge.kiosk.auth.web import Auth
 from edge.kiosk.backend import KioskBackend
 from edge.kiosk.camera_routes import camera_router
+from edge.kiosk.drill_pages import drill_router
 from edge.kiosk.feed import feed_router
-from edge.kiosk.hardening import BodyLimit, SecurityHeaders, allowed_hosts, validation_error
-from edge.kiosk.lane_routes import NO_STORE, lane_router
+from edge.kiosk.hardening import NO_STORE, BodyLimit, SecurityHeaders, allowed_hosts, validation_error
+from edge.kiosk.lane_routes import lane_router
 from edge.kiosk.schemas import Healthy
 from edge.kiosk.supervisor_routes import supervisor_router
 from edge.kiosk.technician_routes import technician_router
@@ -65,6 +66,7 @@ def create_app(backend: KioskBackend, closing: asyncio.Event, auth: Auth, kiosk:
     app.include_router(feed_router(backend, auth, closing))
     app.include_router(technician_router(backend, auth, known_camera))
     app.include_router(supervisor_router(backend, auth, live_lane_ids))
+    app.include_router(drill_router(backend, auth))
     return app
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 from edge.kiosk.auth.model import User
 from edge.kiosk.auth.web import Auth
 from edge.kiosk.backend import KioskBackend
-from edge.kiosk.lane_routes import NO_STORE
+from edge.kiosk.hardening import NO_STORE
 
 # How often a camera stream or the websocket checks that its session is still live, whatever the
 # traffic (a session that ends takes the live pictures and lane data with it within this time).

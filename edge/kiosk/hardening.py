@@ -24,6 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # anything that costs the service memory.
 MAX_BODY_BYTES = 64 * 1024
 
+# Pages and pictures of travellers are never kept by the browser or a proxy.
+NO_STORE = {"Cache-Control": "no-store"}
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"

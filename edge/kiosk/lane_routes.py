@@ -14,12 +14,11 @@ from fastapi.responses import Response
 from edge.kiosk.auth.model import Role, User
 from edge.kiosk.auth.web import Auth
 from edge.kiosk.backend import ActionRequest, KioskBackend
+from edge.kiosk.hardening import NO_STORE
 from edge.kiosk.schemas import ActionDone, CheckpointStatus, LaneViewOut
 from edge.lane.crossing import ActionRefused, OfficerAction
 from edge.lane.view import CROSSING_IMAGES
 from edge.recording.history import PastCrossing
-
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def lane_router(backend: KioskBackend, auth: Auth, lane_ids: Collection[str]) -> APIRouter:

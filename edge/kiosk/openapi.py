@@ -13,6 +13,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from edge.config import KioskConfig
+from edge.drills.desk import DrillDesk
 from edge.kiosk.app import create_app
 from edge.kiosk.auth.accounts import open_accounts
 from edge.kiosk.auth.web import Auth
@@ -24,6 +25,8 @@ from edge.report.figures import Report
 
 class _NoLanes:
     """A KioskBackend with nothing behind it: the schema needs the routes, never their answers."""
+
+    drill_desk = DrillDesk(None, Path("drills"), lambda kind, actor, lane, payload: None)
 
     def lane_views(self) -> list[LaneView]:
         return []

@@ -14,25 +14,29 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from typing import Annotated, Literal, Protocol
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from edge.kiosk.auth.model import Role
+from edge.drills.desk import DrillDesk
 from edge.kiosk.auth.web import Auth
+from edge.kiosk.drill_pages import drills_panel
+from edge.kiosk.hardening import NO_STORE
+from edge.kiosk.supervisor_shell import not_a_supervisor, page
 from edge.report.figures import Report
 from edge.report.render import STYLESHEET, as_csv, as_html, as_json, report_body
 
 _DEFAULT_SPAN_S = 86_400.0  # the page opens on the last 24 hours
 _FORMATS = {"csv": ("text/csv; charset=utf-8", as_csv), "json": ("application/json", as_json),
             "html": ("text/html; charset=utf-8", as_html)}
-_NO_STORE = {"Cache-Control": "no-store"}
 
 Bucket = Literal["hour", "day"]
 
 
 class SupervisorBackend(Protocol):
+    drill_desk: DrillDesk
+
     def report(self, start: float, end: float, lane: str | None, bucket: str) -> Report: ...
 
 
@@ -71,23 +75,10 @@ def supervisor_router(backend: SupervisorBackend, auth: Auth, lane_ids: Collecti
     To = Annotated[str, Query(alias="to", max_length=32)]
     Lane = Annotated[str, Query(max_length=64)]
 
-    def refusal(request: Request) -> Response | None:
-        """None for a supervisor; otherwise the way to the login page, or a refusal that says why."""
-        user = auth.user_of(request)
-        if user is None:
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-        if user.role is not Role.SUPERVISOR:
-            words = (f"The supervisor's page needs a supervisor account; {escape(user.username)} is "
-                     f'{"an" if user.role is Role.OFFICER else "a"} {user.role.value}.')
-            return HTMLResponse(_page("", f'<p class="banner">{words} <a href="/">The officer screen</a></p>'),
-                                403, headers=_NO_STORE)
-        return None
-
     async def answer(request: Request, query: tuple[str, str, str, Bucket],
                      shown: Callable[[Period, Report], Response], refused: Callable[[str], Response]) -> Response:
         """The report for a supervisor's query, as `shown` makes it; a query it cannot use, as `refused` says."""
-        not_for_you = refusal(request)
+        not_for_you = not_a_supervisor(auth, request)
         if not_for_you is not None:
             return not_for_you
         try:
@@ -100,15 +91,15 @@ def supervisor_router(backend: SupervisorBackend, auth: Auth, lane_ids: Collecti
     @router.get("/supervisor", include_in_schema=False)
     async def supervisor_page(request: Request, start: From = "", end: To = "", lane: Lane = "",
                               bucket: Bucket = "hour") -> Response:
-        def page(asked: Period, report: Report) -> Response:
+        def shown(asked: Period, report: Report) -> Response:
             form = _form(lane_ids, _iso(asked.start), _iso(asked.end), asked.lane or "", asked.bucket, asked.query())
-            return HTMLResponse(_page(form, report_body(report)), headers=_NO_STORE)
+            return HTMLResponse(page(form, drills_panel(backend.drill_desk) + report_body(report)), headers=NO_STORE)
 
         def refused(problem: str) -> Response:
             form = _form(lane_ids, start, end, lane, bucket, None)
-            return HTMLResponse(_page(form, f'<p class="banner">{escape(problem)}</p>'), 422, headers=_NO_STORE)
+            return HTMLResponse(page(form, f'<p class="banner">{escape(problem)}</p>'), 422, headers=NO_STORE)
 
-        return await answer(request, (start, end, lane, bucket), page, refused)
+        return await answer(request, (start, end, lane, bucket), shown, refused)
 
     @router.get("/supervisor/report.{kind}", include_in_schema=False)
     async def download(request: Request, kind: Literal["csv", "json", "html"], start: From = "", end: To = "",
@@ -118,7 +109,7 @@ def supervisor_router(backend: SupervisorBackend, auth: Auth, lane_ids: Collecti
             name = f"report-{_iso(asked.start)}-{_iso(asked.end)}{'-' + asked.lane if asked.lane else ''}.{kind}"
             disposition = f'attachment; filename="{name.replace(":", "")}"'
             return Response(render(report), media_type=media_type,
-                            headers={**_NO_STORE, "Content-Disposition": disposition})
+                            headers={**NO_STORE, "Content-Disposition": disposition})
 
         return await answer(request, (start, end, lane, bucket), attachment,
                             lambda problem: Response(problem, 422, media_type="text/plain"))
@@ -158,13 +149,3 @@ def _form(lane_ids: Collection[str], start: str, end: str, lane: str, bucket: st
             f'<label>Per <select name="bucket">{buckets}</select></label> '
             f'<button type="submit">Show</button></form>'
             + (f'<p class="downloads">Download: {downloads}</p>' if downloads else ""))
-
-
-def _page(form: str, body: str) -> str:
-    return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            "<title>Checkpoint Edge — supervisor</title>"
-            '<link rel="stylesheet" href="/supervisor/style.css"></head><body>'
-            '<header class="topbar"><h1>Checkpoint Edge — supervisor</h1>'
-            '<nav><a href="/">Officer screen</a> <a href="/technician">Technician</a></nav></header>'
-            f"<main>{form}{body}</main></body></html>")

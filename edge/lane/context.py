@@ -10,10 +10,10 @@ import numpy as np
 
 from edge.config import LaneConfig
 from edge.faces.types import FaceObservation, SearchCandidate, VerificationResult
-from edge.plates.pipeline import PlateReader
+from edge.plates.reads import FrameRead
 from edge.recording.history import CrossingHistory
 from edge.recording.recorder import Recorder
-from edge.watchlist.lookup import Lookup
+from edge.watchlist.lookup import WatchlistLookup
 from edge.watchlist.staleness import Staleness
 
 
@@ -27,13 +27,19 @@ class TravellerFaces(Protocol):
     def best_face(self) -> FaceObservation | None: ...
 
 
+class PlateFrameReader(Protocol):
+    """Plates read in one frame: the plate pipeline (edge/plates/pipeline.py), or a drill's stand-in."""
+
+    def read_frame(self, image: np.ndarray, timestamp: float = 0.0) -> list[FrameRead]: ...
+
+
 @dataclass(frozen=True)
 class LaneContext:
     """What every lane of the checkpoint shares."""
 
     recorder: Recorder
-    lookup: Lookup | None = None  # the watchlist; None when no watchlist is configured
+    lookup: WatchlistLookup | None = None  # the watchlist; None when no watchlist is configured
     staleness: Callable[[], Staleness] | None = None
-    plate_reader: Callable[[LaneConfig], PlateReader] | None = None
+    plate_reader: Callable[[LaneConfig], PlateFrameReader] | None = None
     faces: Callable[[LaneConfig], TravellerFaces] | None = None
     history: CrossingHistory | None = None

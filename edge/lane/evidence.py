@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from edge.faces.types import SearchCandidate, VerificationResult
 from edge.lane.policy import Evidence
 from edge.plates.reads import PlateRead
-from edge.watchlist.lookup import Lookup, WatchlistHit
+from edge.watchlist.lookup import WatchlistHit, WatchlistLookup
 from edge.watchlist.staleness import Staleness
 from hardware.mrz import Mrz
 
@@ -57,11 +57,12 @@ class LaneConditions:
 NewEvidence = PlateSeen | FacesCompared | DocumentSeen | DocumentRescan | LaneConditions
 
 
-def plate_seen(plate: PlateRead, lookup: Lookup | None, at: float) -> PlateSeen:
+def plate_seen(plate: PlateRead, lookup: WatchlistLookup | None, at: float) -> PlateSeen:
     return PlateSeen(plate, tuple(lookup.plate(plate.text, now=at)) if lookup is not None else ())
 
 
-def document_seen(document: Mrz, lookup: Lookup | None, at: float, faces: FacesCompared | None) -> DocumentSeen:
+def document_seen(document: Mrz, lookup: WatchlistLookup | None, at: float,
+                  faces: FacesCompared | None) -> DocumentSeen:
     if lookup is None:
         return DocumentSeen(document, faces=faces)
     dob = document.birth_date.isoformat() if document.birth_date else None

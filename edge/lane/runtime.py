@@ -5,9 +5,8 @@ device pollers (loop, documents, health). Every input ends in one of two places,
 lane's lock: the state machine (`feed`) or the current crossing's evidence (`_take`, typed pieces
 from edge/lane/evidence.py). A new decision revision is recorded (audit first, then the outbox)
 before anyone sees it; an officer action is recorded before it takes effect; the barrier opens
-only through the crossing's rules (edge/lane/decisions.py); a crossing's end is recorded too, so
-that after a crash the crossing still open can be told apart and brought back (`restore`, see
-edge/recording/recovery.py). What the kiosk sees is kept by edge/lane/view.py.
+only through the crossing's rules (edge/lane/decisions.py); a crossing's end is recorded too, so a
+crossing a crash left open comes back (`restore`); the kiosk's view is edge/lane/view.py.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import numpy as np
 
 from edge.capture import CameraReader, CameraStatus
 from edge.config import LaneConfig
-from edge.lane.context import LaneContext
+from edge.lane.context import LaneContext, PlateFrameReader
 from edge.lane.crossing import ActionRefused, ActionResult, Crossing, OfficerAction
 from edge.lane.decisions import CrossingLedger, Gatekeeper
 from edge.lane.devices import DeviceCallbacks, LaneDevices
@@ -48,7 +47,6 @@ from edge.lane.machine import (
 from edge.lane.presence import PresenceDetector
 from edge.lane.view import CrossingMedia, LaneView, Preview, Previews, preview_scale
 from edge.lane.workers import CameraWorkers
-from edge.plates.pipeline import PlateReader
 from edge.plates.voting import PlateVoter, VotingPolicy, vote
 from edge.pubsub import Broadcaster
 from edge.recording.recovery import CLOSED_AT_RESTART, OpenCrossing
@@ -369,7 +367,7 @@ class LaneRuntime:
         if self._reading() and self._plate_reader is not None:
             self._read_plate(self._plate_reader, image, at)
 
-    def _read_plate(self, reader: PlateReader, image: np.ndarray, at: float) -> None:
+    def _read_plate(self, reader: PlateFrameReader, image: np.ndarray, at: float) -> None:
         reads = reader.read_frame(image, timestamp=at)
         announced = self._voter.add(reads, at)
         if not announced and reads and self._crossing is not None and self._crossing.evidence.plate is None:

@@ -8,11 +8,12 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Collection
-from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge.capture import CameraState
 from edge.config import EdgeConfig
+from edge.drills.desk import DrillDesk
 from edge.kiosk.camera_check import CameraCheck
 from edge.lane.context import LaneContext
 from edge.lane.crossing import ActionRefused, ActionResult, OfficerAction
@@ -29,11 +30,14 @@ from edge.recording.outbox.publisher import OutboxPublisher
 from edge.recording.outbox.queue import Outbox, OutboxError
 from edge.recording.recorder import Recorder, outbox_marker
 from edge.recording.recovery import START_EVENT, open_crossings
-from edge.recording.training import TrainingRecords
 from edge.report import CheckpointReports
 from edge.service.metrics import Family, render
 from edge.service.storage import REASONS, StorageAlarm, StorageMonitor, probe
 from edge.watchlist.runtime import WatchlistRuntime
+
+if TYPE_CHECKING:
+    from edge.drills.runner import TrainingDrills
+    from edge.recording.training import TrainingRecords
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +87,20 @@ class Checkpoint:
             faces=self.faces,
             history=self.history_store,
         )
-        # Training lanes record apart, and nothing of theirs reaches the outbox (edge/recording/training.py).
-        self.training = TrainingRecords(state) if any(lane.training for lane in config.lanes) else None
-        training = replace(context, recorder=self.training.recorder, history=self.training.history) \
-            if self.training is not None else context
-        self.lanes = {lane.id: LaneRuntime(lane, training if lane.training else context, broadcaster)
-                      for lane in config.lanes}
+        # Training lanes record apart, nothing of theirs reaches the outbox, and drills run on them.
+        self.training: TrainingRecords | None = None
+        self.drills: TrainingDrills | None = None
+        contexts: dict[str, LaneContext] = {}
+        training_lanes = [lane for lane in config.lanes if lane.training]
+        if training_lanes:
+            from edge.drills.lanes import training_side  # brings the synthetic world: training lanes only
+
+            self.training, self.drills, contexts = training_side(training_lanes, context, state)
+        self.lanes = {lane.id: LaneRuntime(lane, contexts.get(lane.id, context), broadcaster) for lane in config.lanes}
         self.camera_checks = CameraCheck(config.calibration, config.faces)
         self.report = CheckpointReports(config).report  # the supervisor page's figures (KioskBackend)
+        self.drill_desk = DrillDesk(self.drills, config.drills_dir, lambda kind, actor, lane, payload:
+                                    self._audit_or_refuse(kind, actor=actor, lane=lane, payload=payload))
         # The demo's simulated readers can present a document again (edge/synthetic/demo.py; raises
         # ActionRefused when it cannot); a real reader needs a person.
         self.replay_document: Callable[[str], None] | None = None
@@ -179,7 +189,19 @@ class Checkpoint:
         lane = self.lanes.get(action.lane_id)
         if lane is None:
             raise ActionRefused(f"no lane {action.lane_id!r}")
-        return lane.act(action)
+        # A drill scores the action against the decision the officer was shown, so take it first.
+        shown = lane.view().crossing if self.drills is not None and lane.config.training else None
+        result = lane.act(action)
+        if shown is not None and self.drills is not None:
+            self.drills.took(action, shown)
+        return result
+
+    def officer_answer(self, lane_id: str) -> tuple[str, str] | None:
+        """The lane's crossing and the officer's action on it, as the kiosk shows them, or None before
+        the officer acts (the demo's waiting drivers follow it)."""
+        crossing = self.lanes[lane_id].view().crossing
+        action = crossing["action"] if crossing is not None else None
+        return (crossing["crossing_id"], action["kind"]) if crossing is not None and action is not None else None
 
     def crossing_image(self, lane_id: str, crossing_id: str, kind: str) -> bytes | None:
         lane = self.lanes.get(lane_id)

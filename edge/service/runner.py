@@ -12,8 +12,8 @@ import logging
 import signal
 import sqlite3
 import time
-from collections.abc import Callable
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -23,6 +23,9 @@ from edge.kiosk.auth.web import create_auth
 from edge.pubsub import Broadcaster
 from edge.service.checkpoint import Checkpoint, CheckpointError, disk_problem
 from edge.service.systemd import Notifier, ProgressWatchdog
+
+if TYPE_CHECKING:
+    from edge.synthetic.demo import DemoWorld
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +58,19 @@ async def serve(config: EdgeConfig) -> None:
 
         config, world = await asyncio.to_thread(start_demo, config)
     try:
-        await _serve(config, loop, world.replay_document if world is not None else None)
+        await _serve(config, loop, world)
     finally:
         if world is not None:
             world.stop()
 
 
-async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop,
-                 replay_document: Callable[[str], None] | None) -> None:
+async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop, world: DemoWorld | None) -> None:
     crossing = Checkpoint(config, Broadcaster(loop))
-    crossing.replay_document = replay_document
+    if world is not None:
+        crossing.replay_document = world.replay_document
+        world.follow_officers(crossing.officer_answer)  # waiting cars go when the officer has answered
+        if crossing.drills is not None:
+            world.follow_drills(crossing.drills.borrowed)  # a drill's driver hands over whose passport it says
     try:
         auth = create_auth(config.state_dir, config.kiosk.auth)
     except sqlite3.Error as exc:

@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -28,7 +29,8 @@ import skimage.data
 from edge.config import EdgeConfig, LaneConfig, WatchlistKey
 from edge.lane.crossing import ActionRefused
 from edge.synthetic import Scene, scene_for
-from edge.synthetic.timeline import slot_index
+from edge.synthetic.timeline import SLOT_S, slot_index
+from edge.synthetic.waiting import TRAINING_CARS_WAIT_S, WaitingCars
 from edge.watchlist.keys import generate_private_key, load_private_key, private_key_pem, public_key_text
 from edge.watchlist.publish import Publisher
 from hardware.settings import BarrierSettings, ReaderSettings, SerialLinkSettings
@@ -43,6 +45,8 @@ _BORROWED_EVERY = 6
 BORROWED_PORTRAIT = Path(__file__).resolve().parent / "portraits" / "grace_hopper.jpg"
 _WATCHLIST_HOURS = 2  # how far ahead the demo watchlist lists the scene's vehicles
 _STAGE_TICK_S = 0.1
+# An answer that has not opened the barrier after this long sends the waiting car away.
+_TURN_AWAY_AFTER_S = 3.0
 
 
 def scene_of(lane: LaneConfig) -> Scene | None:
@@ -72,11 +76,19 @@ def presents_borrowed_passport(mrz: tuple[str, ...]) -> bool:
 @dataclass
 class _LaneWorld:
     lane_id: str
-    scene: object
+    scene: Scene
     barrier: SimProcess
     reader: SimProcess
     last_document: tuple[str, ...] | None = None  # the MRZ lines last presented, for a replay
     reader_lock: threading.Lock = field(default_factory=threading.Lock)  # the stage and a replay share it
+    waiting: WaitingCars | None = None  # cars wait at the barrier ([demo] cars_wait_s)
+    answered: tuple[str, float] | None = None  # (crossing, when) the officer answered the waiting car
+    sent_away: str | None = None  # the crossing whose answer last sent a car away
+
+
+# What a waiting car's driver sees of the officer: the lane's crossing id and the officer's action on
+# it (confirm, refer, deny, override), or None before the officer has acted.
+OfficerAnswer = Callable[[str], tuple[str, str] | None]
 
 
 class DemoWorld:
@@ -85,6 +97,8 @@ class DemoWorld:
     def __init__(self, worlds: list[_LaneWorld], own_portrait: Path | None = None):
         self._worlds = worlds
         self._own_portrait = own_portrait
+        self._answers: OfficerAnswer | None = None
+        self._borrowed: Callable[[str, tuple[str, ...]], bool | None] | None = None
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._stage, args=(w,), name=f"stage-{w.lane_id}", daemon=True)
                          for w in worlds]
@@ -100,6 +114,15 @@ class DemoWorld:
         for world in self._worlds:
             world.barrier.close()
             world.reader.close()
+
+    def follow_officers(self, answers: OfficerAnswer) -> None:
+        """Let waiting cars see the officer's answers (set once the lanes run)."""
+        self._answers = answers
+
+    def follow_drills(self, borrowed: Callable[[str, tuple[str, ...]], bool | None]) -> None:
+        """Let training drills say whose passport a driver hands over (`borrowed(lane, mrz)`; None: the
+        demo's own rule)."""
+        self._borrowed = borrowed
 
     def replay_document(self, lane_id: str) -> None:
         """Present the lane's last document to its simulated reader again (the technician's reader
@@ -119,7 +142,9 @@ class DemoWorld:
         """Hand a passport to the lane's reader, with its holder's photo or, if borrowed, another's.
         The caller holds the world's reader lock."""
         if self._own_portrait is not None:
-            photo = BORROWED_PORTRAIT if presents_borrowed_passport(lines) else self._own_portrait
+            drilled = self._borrowed(world.lane_id, lines) if self._borrowed is not None else None
+            borrowed = presents_borrowed_passport(lines) if drilled is None else drilled
+            photo = BORROWED_PORTRAIT if borrowed else self._own_portrait
             world.reader.command(f"portrait file {photo}")
         world.reader.command("present " + " ".join(lines))
         world.last_document = lines
@@ -137,6 +162,8 @@ class DemoWorld:
                 for _, lines in world.scene.document_presented(last, now):
                     with world.reader_lock:
                         self._present(world, tuple(lines))
+                if world.waiting is not None and truth.phase == "stopped":
+                    self._driver_follows(world, now)
             except SimError as exc:
                 # A simulator that died (Ctrl-C reaches the whole process group) is the demo's
                 # problem, not the lane's: the lane sees its device go offline.
@@ -145,6 +172,23 @@ class DemoWorld:
                     return
                 log.warning("demo stage hand of %s: %s", world.lane_id, exc)
             last = now
+
+
+    def _driver_follows(self, world: _LaneWorld, now: float) -> None:
+        """A waiting car drives through once the barrier is up, and turns away once the officer has
+        answered without opening it (a refer or a deny; a confirm of a referral)."""
+        assert world.waiting is not None
+        if world.barrier.command("stats")["arm"] != "down":
+            world.waiting.release(now)
+            return
+        answer = self._answers(world.lane_id) if self._answers is not None else None
+        if answer is None or answer[0] == world.sent_away:
+            world.answered = None
+            return
+        if world.answered is None or world.answered[0] != answer[0]:
+            world.answered = (answer[0], now)  # the barrier may still be about to open: give it time
+        elif now - world.answered[1] >= _TURN_AWAY_AFTER_S and world.waiting.release(now):
+            world.sent_away, world.answered = answer[0], None
 
 
 def _publish_watchlist(config: EdgeConfig, folder: Path) -> WatchlistKey:
@@ -216,7 +260,10 @@ def start_demo(config: EdgeConfig) -> tuple[EdgeConfig, DemoWorld]:
                 continue
             barrier = SimProcess("barrier", "--tcp", "0")
             reader = SimProcess("reader", "--tcp", "0", "--framing", "stx")
-            worlds.append(_LaneWorld(lane.id, scene, barrier, reader))
+            wait_s = config.demo.cars_wait_s or (TRAINING_CARS_WAIT_S if lane.training else 0.0)
+            # A training lane's next car comes as soon as the last has gone: a drill is not a timetable.
+            waiting = scene.wait_at_barrier(wait_s, time.time(), 0.0 if lane.training else SLOT_S) if wait_s else None
+            worlds.append(_LaneWorld(lane.id, scene, barrier, reader, waiting=waiting))
             reader.command(f"portrait file {portrait}")
             lanes.append(lane.model_copy(update={
                 "barrier": BarrierSettings(link=SerialLinkSettings(url=barrier.url)),

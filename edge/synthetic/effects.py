@@ -104,3 +104,12 @@ def night_grade(img: np.ndarray, gain: float = 0.3) -> np.ndarray:
     lut = np.stack([curve * 1.1, curve * 0.95, curve * 0.85], axis=1)
     lut = np.clip(lut * 255, 0, 255).astype(np.uint8).reshape(256, 1, 3)
     return cv2.LUT(img, lut)
+
+
+_MUD_BGR = np.array([40, 62, 84], np.float32)  # dried road mud
+
+
+def mud(plate: np.ndarray) -> np.ndarray:
+    """A plate caked in mud: its characters smeared and covered past reading (a training scenario)."""
+    smeared = gaussian_blur(plate, max(plate.shape[:2]) / 30).astype(np.float32)
+    return np.clip(smeared * 0.3 + _MUD_BGR * 0.7, 0, 255).astype(np.uint8)

@@ -22,6 +22,7 @@ from edge.synthetic.timeline import (
     PURPOSE_FRAME,
     PURPOSE_LANE,
     PURPOSE_VEHICLE,
+    SLOT_S,
     SlotPlan,
     generator,
     loop_occupied,
@@ -31,6 +32,7 @@ from edge.synthetic.timeline import (
 )
 from edge.synthetic.views import add_sensor_noise, face_box, plate_quad, render_face_view, render_plate_view
 from edge.synthetic.visits import Visit, VisitAssets, build_assets, random_rig, random_visit, vehicle_pose
+from edge.synthetic.waiting import WaitingCars
 from edge.synthetic.world import background
 from hardware.mrz import TravelDocument
 
@@ -72,11 +74,36 @@ class Scene:
         self.visit = lru_cache(maxsize=64)(self._visit)
         self._assets_lock = threading.Lock()
         self._cached_assets = lru_cache(maxsize=4)(self._build_assets)
+        self._waiting: WaitingCars | None = None
+        self._restaged: dict[int, Visit] = {}  # slot -> the visit a drill put there instead
+
+    def wait_at_barrier(self, wait_limit_s: float, now: float, cadence_s: float = SLOT_S) -> WaitingCars:
+        """From now on, in this process, each car waits at the barrier until it is released (see
+        waiting.py); returns the schedule to release them with. The first call decides."""
+        with self._lock:
+            if self._waiting is None:
+                self._waiting = WaitingCars(self.plan, self.lane_id, wait_limit_s, now, cadence_s)
+            return self._waiting
+
+    def plan_at(self, t: float) -> SlotPlan:
+        """The plan of the car at the lane at time t: the pure timeline's, or the waiting cars'."""
+        waiting = self._waiting
+        return waiting.plan_at(_finite(t)) if waiting is not None else self.plan(slot_index(_finite(t), self.lane_id))
 
     def _plan(self, slot: int) -> SlotPlan:
         return slot_plan(self.seed, self.lane_id, slot)
 
+    def restage(self, slot: int, visit: Visit) -> None:
+        """Put `visit` in the slot instead of the pure timeline's (a drill's scenario car), in this
+        process; before the car comes, so that every camera and the stage hand see the same car."""
+        with self._assets_lock:
+            self._restaged[slot] = visit
+            self.visit.cache_clear()
+            self._cached_assets.cache_clear()
+
     def _visit(self, slot: int) -> Visit | None:
+        if slot in self._restaged:
+            return self._restaged[slot]
         plan = self.plan(slot)
         if not plan.has_vehicle:
             return None
@@ -102,7 +129,7 @@ class Scene:
             return self._backgrounds[key]
 
     def truth_at(self, t: float) -> SceneTruth:
-        plan = self.plan(slot_index(_finite(t), self.lane_id))
+        plan = self.plan_at(t)
         m = moment(plan, t)
         visit = self.visit(plan.slot) if m.phase != "empty" else None
         if visit is None:
@@ -129,7 +156,7 @@ class Scene:
         """The camera's 1280x720 BGR frame at time t; the same (camera, t) gives the same frame."""
         if camera not in CAMERAS:
             raise ValueError(f"unknown camera {camera!r}; the scene has {', '.join(CAMERAS)}")
-        plan = self.plan(slot_index(_finite(t), self.lane_id))
+        plan = self.plan_at(t)
         m = moment(plan, t)
         frame = self.background(camera, plan.night).copy()
         rng = generator(self.seed, self.lane_id, PURPOSE_FRAME, CAMERAS.index(camera),
@@ -150,11 +177,14 @@ class Scene:
         if _finite(t1) - _finite(t0) > _MAX_DOCUMENT_WINDOW_S:
             raise ValueError(
                 f"asked for documents over {t1 - t0:.0f} s; at most {_MAX_DOCUMENT_WINDOW_S:.0f} s at once")
+        waiting = self._waiting
+        plans = waiting.plans_between(t0, t1) if waiting is not None else \
+            [self.plan(slot) for slot in range(slot_index(t0, self.lane_id), slot_index(t1, self.lane_id) + 1)]
         events = []
-        for slot in range(slot_index(t0, self.lane_id), slot_index(t1, self.lane_id) + 1):
-            plan = self.plan(slot)
-            if plan.has_vehicle and t0 <= plan.document_at < t1:
-                visit = self.visit(slot)
+        for plan in plans:
+            # A car released before it handed the passport over never hands it over.
+            if plan.has_vehicle and t0 <= plan.document_at < t1 and plan.document_at < plan.leaves_at:
+                visit = self.visit(plan.slot)
                 if visit is not None:
                     events.append((plan.document_at, visit.traveller.mrz))
         return events

@@ -48,6 +48,7 @@ class Visit:
     yaw_deg: float
     focus_sigma: float
     jpeg_quality: int
+    plate_mud: bool = False  # the plate is caked in mud past reading (a training scenario)
 
     @property
     def night(self) -> bool:
@@ -113,6 +114,8 @@ def random_visit(rng: np.random.Generator, plan: SlotPlan, vehicle_id: int, regi
 def build_assets(visit: Visit) -> VisitAssets:
     parts = car_parts(visit.car)
     plate = draw_plate(visit.plate, px_per_mm=1.0)
+    if visit.plate_mud:
+        plate = effects.mud(plate)
     if visit.night:
         # The plate lamp keeps the plate brighter than the rest of the car at night.
         plate = effects.night_grade(plate, gain=0.6)

@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import Protocol
 
 from edge.watchlist import normalize, tables
 from edge.watchlist.fuzzy import edit1_skeletons, edit_distance_at_most_1
@@ -145,6 +146,16 @@ def persons(
 def person_by_id(conn: sqlite3.Connection, state: ListState, person_id: str) -> PersonRecord | None:
     record = tables.select_by_id(conn, Kind.PERSON, state.gen, person_id)
     return record if isinstance(record, PersonRecord) else None
+
+
+class WatchlistLookup(Protocol):
+    """What a lane asks of a watchlist: the cache's Lookup, or a training drill's own list."""
+
+    def plate(self, read: str, *, now: float, fuzzy: bool = True) -> list[WatchlistHit]: ...
+    def document(self, number: str, issuer: str | None, *, now: float) -> list[WatchlistHit]: ...
+    def person(self, surname: str, given_names: str, *, dob: str | None = None, nationality: str | None = None,
+               now: float) -> list[WatchlistHit]: ...
+    def face_owner(self, list_id: str, person_id: str, *, now: float) -> WatchlistHit | None: ...
 
 
 class Lookup:

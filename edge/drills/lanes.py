@@ -1,0 +1,41 @@
+"""What a checkpoint with training lanes adds: their records apart, their drills, and each training lane's
+context (its recorder and history, the drills' watchlist and plate reader)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from edge.config import LaneConfig
+from edge.drills.runner import DrillPlateReader, TrainingDrills, TrainingLookup
+from edge.lane.context import LaneContext, PlateFrameReader
+from edge.recording.training import TrainingRecords
+from edge.synthetic.demo import scene_of
+from edge.synthetic.scene import Scene
+from edge.synthetic.waiting import TRAINING_CARS_WAIT_S
+
+
+def training_side(lanes: list[LaneConfig], context: LaneContext,
+                  state_dir: Path) -> tuple[TrainingRecords, TrainingDrills, dict[str, LaneContext]]:
+    records = TrainingRecords(state_dir)
+    scenes: dict[str, Scene] = {}
+    for lane in lanes:
+        scene = scene_of(lane)
+        assert scene is not None, "the config lets a training lane have synthetic cameras only"
+        scenes[lane.id] = scene
+    # The world's stage hand made these first (edge/synthetic/demo.py); this only finds them.
+    drills = TrainingDrills(scenes, lambda lane_id: scenes[lane_id].wait_at_barrier(TRAINING_CARS_WAIT_S, time.time()))
+    shared = replace(context, recorder=records.recorder, history=records.history)
+    return records, drills, {lane.id: _lane_context(lane.id, shared, drills) for lane in lanes}
+
+
+def _lane_context(lane_id: str, shared: LaneContext, drills: TrainingDrills) -> LaneContext:
+    reader = shared.plate_reader
+
+    def drill_reader(lane: LaneConfig) -> PlateFrameReader:
+        assert reader is not None
+        return DrillPlateReader(lane_id, reader(lane), drills)
+
+    return replace(shared, lookup=TrainingLookup(lane_id, drills, shared.lookup),
+                   plate_reader=drill_reader if reader is not None else None)
