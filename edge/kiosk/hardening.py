@@ -115,8 +115,9 @@ class SecurityHeaders:
         await self._app(scope, receive, with_headers)
 
 
-async def validation_error(_request: Request, exc: RequestValidationError) -> Response:
+async def validation_error(_request: Request, exc: Exception) -> Response:
     """422 with each problem's place and message; the input itself is never sent back."""
+    assert isinstance(exc, RequestValidationError)  # registered for that exception only
     problems = [{"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", "invalid")),
                  "type": str(error.get("type", "value_error"))} for error in exc.errors()]
     # ASCII with escapes: a message quoting a lone surrogate still encodes.

@@ -13,7 +13,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from edge.config import PlatesConfig
+from edge.config import PlatesConfig, RegionOfInterest
 from edge.config.plate_regions import BUILTIN_REGIONS, RegionFormat
 from edge.plates.decoders import FormatDecoder, GreedyDecoder
 from edge.plates.detector import shared_detector
@@ -65,8 +65,9 @@ def make_decoder(kind: DecoderKind) -> PlateDecoder:
 
 class PlateReader:
     @classmethod
-    def from_config(cls, plates: PlatesConfig, roi: Roi | None = None) -> PlateReader:
-        settings = PlateReaderSettings(regions=tuple(plates.regions), roi=roi, candidates=plates.candidates,
+    def from_config(cls, plates: PlatesConfig, roi: RegionOfInterest | None = None) -> PlateReader:
+        box = (roi.x, roi.y, roi.width, roi.height) if roi is not None else None
+        settings = PlateReaderSettings(regions=tuple(plates.regions), roi=box, candidates=plates.candidates,
                                   min_confidence=plates.min_confidence, detector=plates.detector,
                                   recogniser=plates.recogniser, decoder=plates.decoder)
         return cls(settings, plates.region_formats())

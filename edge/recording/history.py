@@ -75,12 +75,14 @@ class CrossingHistory:
         every = lanes is None
         lane_list = json.dumps(sorted(lanes or ()))
         with self._lock:
-            rows = self._db.execute(
+            cursor = self._db.execute(
                 "SELECT * FROM crossings WHERE (? = '%%' OR plate LIKE ? OR document_number LIKE ?) "
                 "AND (? OR lane_id IN (SELECT value FROM json_each(?))) ORDER BY closed_at DESC LIMIT ?",
                 (pattern, pattern, pattern, every, lane_list, limit),
-            ).fetchall()
-        return [PastCrossing(*row[:10], bool(row[10]), row[11]) for row in rows]
+            )
+            names = [column[0] for column in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return [PastCrossing(**{**row, "barrier_opened": bool(row["barrier_opened"])}) for row in rows]
 
     def close(self) -> None:
         with self._lock:

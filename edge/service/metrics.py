@@ -3,6 +3,7 @@ computes them on scrape from state it already keeps."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,7 +13,7 @@ class Family:
     name: str
     help: str
     kind: Literal["gauge", "counter"]
-    samples: list[tuple[dict[str, str], float]]
+    samples: Sequence[tuple[dict[str, str], float]]
 
 
 def _labels(labels: dict[str, str]) -> str:

@@ -12,6 +12,7 @@ import logging
 import signal
 import sqlite3
 import time
+from functools import partial
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -91,7 +92,7 @@ async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop, world: Dem
     # uvicorn replaces these while it serves and re-raises the signal into them once it has shut
     # down; they make sure that re-raise ends here (a default SIGTERM would skip the clean stop).
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda s=sig: server.handle_exit(s, None))
+        loop.add_signal_handler(sig, partial(server.handle_exit, sig, None))
     notifier = Notifier.from_environment()
     watchdog = ProgressWatchdog.from_environment(notifier, list(crossing.lanes))
     for lane in crossing.lanes.values():

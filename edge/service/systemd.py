@@ -59,13 +59,14 @@ class Notifier:
 
         Never raises: a notification that cannot be delivered must not take the crossing down
         (systemd will notice the missing READY or pings by itself)."""
-        if self._socket is None:
+        address = self.address
+        if self._socket is None or address is None:
             return False
         for field in fields:
             if "=" not in field or "\n" in field:
                 raise ValueError(f"sd_notify field {field!r} must be one KEY=VALUE line")
         # '@' names an abstract socket, which the kernel spells with a leading NUL byte.
-        target = "\0" + self.address[1:] if self.address.startswith("@") else self.address
+        target = "\0" + address[1:] if address.startswith("@") else address
         with self._lock:
             try:
                 self._socket.sendto("\n".join(fields).encode(), target)

@@ -74,6 +74,7 @@ def _answer(page: Page, answer: str, crossing: dict, state: Path) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.timeout(900)  # ten cars, each answered as it comes
 def test_a_drill_of_ten_scenarios_is_scored_as_answered(tmp_path, start_service, browser: Browser):
     running = start_service(_config(tmp_path))
     running.wait_until("/healthz")

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.config import PlatesConfig, RegionOfInterest
 from edge.config.plate_regions import RegionFormat
 from edge.plates.localiser import PlateLocaliser
 from edge.plates.pipeline import PlateReader, PlateReaderSettings, grey
@@ -66,6 +67,17 @@ def test_a_plate_outside_the_roi_is_not_read() -> None:
     outside = PlateReader(PlateReaderSettings(regions=("tt",), roi=(700, 100, 500, 500)), formats=FORMATS)
     assert [r.text for r in inside.read_frame(frame)][:1] == ["AB1234"]
     assert outside.read_frame(frame) == []
+
+
+def test_the_config_s_roi_bounds_the_reader_it_makes() -> None:
+    # The config's RegionOfInterest is a model, not a tuple: unpacked as one it broke every read.
+    frame = place(background(np.random.default_rng(4)), draw_plate("AB1234"), (300, 300), 200)
+    inside = PlateReader(PlateReaderSettings(roi=(100, 200, 400, 200)))
+    from_config = PlateReader.from_config(PlatesConfig(), RegionOfInterest(x=100, y=200, width=400, height=200))
+    assert from_config.detect(frame) == inside.detect(frame)
+    assert from_config.detect(frame)
+    elsewhere = PlateReader.from_config(PlatesConfig(), RegionOfInterest(x=700, y=100, width=500, height=500))
+    assert elsewhere.detect(frame) == []
 
 
 def test_a_roi_outside_the_frame_is_refused() -> None:

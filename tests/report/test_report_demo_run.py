@@ -81,6 +81,7 @@ def _independent(records: list[dict]) -> dict:
     }
 
 
+@pytest.mark.timeout(RUN_S + 300)
 def test_the_report_of_a_demo_run_matches_the_audit_log(tmp_path, start_service):
     config = tmp_path / "edge.toml"
     config.write_text(demo_config_text(tmp_path / "state", free_loopback_port()))
