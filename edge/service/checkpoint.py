@@ -98,7 +98,8 @@ class Checkpoint:
             self.training, self.drills, contexts = training_side(training_lanes, context, state)
         self.lanes = {lane.id: LaneRuntime(lane, contexts.get(lane.id, context), broadcaster) for lane in config.lanes}
         self.camera_checks = CameraCheck(config.calibration, config.faces)
-        self.report = CheckpointReports(config).report  # the supervisor page's figures (KioskBackend)
+        self.reports = CheckpointReports(config)
+        self.report = self.reports.report  # the supervisor page's figures (KioskBackend)
         self.drill_desk = DrillDesk(self.drills, config.drills_dir, lambda kind, actor, lane, payload:
                                     self._audit_or_refuse(kind, actor=actor, lane=lane, payload=payload))
         # The demo's simulated readers can present a document again (edge/synthetic/demo.py; raises
@@ -125,6 +126,7 @@ class Checkpoint:
         if self.publisher is not None:
             self.publisher.start()
         self.watchlist.start()
+        self.reports.warm_up()
         for lane in self.lanes.values():
             lane.start()
 

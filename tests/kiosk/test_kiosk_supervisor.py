@@ -47,6 +47,8 @@ def test_the_supervisor_sees_the_figures_and_downloads_them(tmp_path, start_serv
     running.wait_until("/healthz")
     state_dir = tmp_path / "state"
     _wait_for_decisions(state_dir, 2)
+    # The service built the report's ledger at start, before anyone asked for the page.
+    assert (state_dir / "report" / "report.sqlite").exists()
 
     before = _decided(state_dir)
     log_in(page, running.url, "super", "super", path="/supervisor")
