@@ -7,6 +7,7 @@ hand, e.g. `EDGE_REPORT_DEMO_S=1800 pytest tests/report/test_report_demo_run.py`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -36,18 +37,27 @@ def _officer(url: str, until: float) -> int:
         me = client.post("/api/login", json={"username": "officer", "password": "officer"}).json()
         headers = {"X-CSRF-Token": me["csrf_token"]}
         while time.time() < until:
-            for lane in client.get("/api/lanes").json():
-                crossing = lane["crossing"]
-                if (lane["snapshot"]["state"] != "decision_pending" or not crossing or not crossing["decision"]
-                        or crossing["crossing_id"] in acted):
-                    continue
-                acted.add(crossing["crossing_id"])
-                kind = ANSWERS[len(acted) % len(ANSWERS)]
-                answer = client.post(f"/api/lanes/{lane['lane_id']}/crossings/{crossing['crossing_id']}/actions",
-                                     json={"kind": kind, "revision": crossing["decision"]["revision"]},
-                                     headers=headers)
-                taken += answer.status_code == 200
+            # A keep-alive connection the server closed as this poll reused it (a loaded machine can stall
+            # the poll past uvicorn's keep-alive) fails the poll; the next one opens a new connection.
+            with contextlib.suppress(httpx.TransportError):
+                taken += _answer_waiting(client, headers, acted)
             time.sleep(0.5)
+    return taken
+
+
+def _answer_waiting(client: httpx.Client, headers: dict, acted: set[str]) -> int:
+    """Answer each lane's decision not answered yet; returns how many answers were taken."""
+    taken = 0
+    for lane in client.get("/api/lanes").json():
+        crossing = lane["crossing"]
+        if (lane["snapshot"]["state"] != "decision_pending" or not crossing or not crossing["decision"]
+                or crossing["crossing_id"] in acted):
+            continue
+        acted.add(crossing["crossing_id"])
+        kind = ANSWERS[len(acted) % len(ANSWERS)]
+        answer = client.post(f"/api/lanes/{lane['lane_id']}/crossings/{crossing['crossing_id']}/actions",
+                             json={"kind": kind, "revision": crossing["decision"]["revision"]}, headers=headers)
+        taken += answer.status_code == 200
     return taken
 
 
@@ -102,7 +112,7 @@ def test_the_report_of_a_demo_run_matches_the_audit_log(tmp_path, start_service)
     assert total["crossings"] == expected["crossings"]
     assert total["outcomes"] == expected["outcomes"]
     assert {k: v for k, v in total["agreement"].items() if v} == expected["agreement"]
-    assert sum(expected["agreement"].values()) == answers
+    assert sum(expected["agreement"].values()) >= answers  # an answer whose reply was lost is still recorded
     assert total["barrier_opened"] == expected["barrier_opened"]
     assert total["plate_reads"]["unsure"] == expected["plate_unsure"]
     assert sum(hit["count"] for hit in total["hits"]) == expected["hits"]

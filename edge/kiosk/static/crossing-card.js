@@ -127,6 +127,8 @@ export function renderCard(card, lane, user) {
   renderEvidence(card, lane, crossing);
   const enabled = actionable(lane, user);
   for (const button of card.querySelectorAll(".actions button")) button.disabled = !enabled;
+  // Only a supervisor may let a DENY through (the server refuses anyone else): do not offer it.
+  card.querySelector(".action-override").hidden = crossing.decision?.outcome === "DENY" && user?.role !== "supervisor";
   const confirm = card.querySelector(".action-confirm");
   confirm.firstChild.textContent = crossing.decision?.outcome === "CLEAR" ? "Confirm & open " : "Confirm ";
   const done = crossing.action;
