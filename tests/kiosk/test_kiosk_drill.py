@@ -1,6 +1,7 @@
 """A training drill of ten scenarios, played in Debian's chromium on the real service: the supervisor
 starts it on the training lane, an officer answers each car (two of them wrongly, on purpose), and
-the debrief scores it as expected. None of it reaches the live audit log or the outbox."""
+the debrief scores it as expected. The training lane is marked as one, gets simulated devices at a
+checkpoint that is not the demo, and none of it reaches the live audit log, history or outbox."""
 
 from __future__ import annotations
 
@@ -32,9 +33,12 @@ SEEN_BEFORE_ANSWERING = {
 
 
 def _config(tmp_path: Path) -> Path:
-    """The demo checkpoint with lane-2 as a training lane, and the shipped drills beside the config."""
+    """The demo checkpoint with lane-2 as a training lane, no demo simulators (so only the training lane
+    gets a simulated barrier and reader), and the shipped drills beside the config."""
     config = demo_config(tmp_path)
-    config.write_text(config.read_text().replace('id = "lane-2"\n', 'id = "lane-2"\ntraining = true\n'))
+    text = config.read_text().replace('id = "lane-2"\n', 'id = "lane-2"\ntraining = true\n')
+    assert "training = true" in text and "simulators = true" in text
+    config.write_text(text.replace("simulators = true", "simulators = false"))
     shutil.copytree(REPO / "config" / "drills", tmp_path / "drills")
     return config
 
@@ -102,7 +106,13 @@ def test_a_drill_of_ten_scenarios_is_scored_as_answered(tmp_path, start_service,
 
     state = tmp_path / "state"
     log_in(officer, running.url, "officer", "officer")
+    expect(officer.locator('section.lane[data-lane="lane-2"]')).to_have_class("lane training", timeout=20000)
     expect(officer.locator('section.lane[data-lane="lane-2"] .training-banner')).to_be_visible()
+    expect(officer.locator('section.lane[data-lane="lane-1"] .training-banner')).to_be_hidden()
+    lanes = {lane["lane_id"]: lane for lane in officer.request.get(running.url + "/api/lanes").json()}
+    assert (lanes["lane-1"]["training"], lanes["lane-2"]["training"]) == (False, True)
+    assert {d["device"] for d in lanes["lane-2"]["devices"]} == {"lane-2/barrier", "lane-2/reader"}
+    assert lanes["lane-1"]["devices"] == []  # no demo simulators: the live lane has none
     answered: set[str] = set()
     shown = {}
     for scenario, answer in ANSWERS.items():
@@ -148,3 +158,7 @@ def test_a_drill_of_ten_scenarios_is_scored_as_answered(tmp_path, start_service,
     with sqlite3.connect(state / "outbox.sqlite") as outbox:
         events = [json.loads(row[0]) for row in outbox.execute("SELECT event FROM events")]
     assert [e for e in events if e.get("lane") == "lane-2"] == []
+    with sqlite3.connect(state / "training" / "history.sqlite") as kept_apart:
+        assert kept_apart.execute("SELECT COUNT(*) FROM crossings WHERE lane_id = 'lane-2'").fetchone()[0] >= 9
+    history = officer.request.get(running.url + "/api/history?limit=500").json()
+    assert [c for c in history if c["lane_id"] == "lane-2"] == []

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from edge.config import PlatesConfig
+from edge.config import PlatesConfig, RegionOfInterest
 from edge.model_files import MANIFEST, MODELS_DIR, ModelError
 from edge.plates.decoders import best_path
 from edge.plates.detector import CnnPlateDetector, shared_detector
@@ -127,7 +127,7 @@ def test_altered_missing_or_foreign_model_files_are_refused(tmp_path: Path, name
 
 def test_the_stages_are_chosen_in_config() -> None:
     config = PlatesConfig(regions=["us"], detector="rows", recogniser="easyocr")
-    reader = PlateReader.from_config(config, roi=(0, 0, 640, 360))
+    reader = PlateReader.from_config(config, roi=RegionOfInterest(x=0, y=0, width=640, height=360))
     assert (reader.settings.detector, reader.settings.recogniser) == ("rows", "easyocr")
     assert reader.settings.roi == (0, 0, 640, 360)
     assert (PlatesConfig().detector, PlatesConfig().recogniser, PlatesConfig().decoder) == ("cnn", "cnn", "formats")
