@@ -63,9 +63,8 @@ class DrillRun:
         if car is None:
             return None
         with self._lock:
-            self._taken.setdefault(car.slot, taken)
-            first = self._taken[car.slot]
-        return score(car.scenario, first.action, first.outcome, first.seconds, self.drill.drill.time_limit_s)
+            first = self._taken.setdefault(car.slot, taken)
+        return self._score(car, first)
 
     def finished(self, now: float) -> bool:
         return self._waiting.gone(self.cars[-1].slot, now)
@@ -76,12 +75,15 @@ class DrillRun:
         with self._lock:
             for car in self.cars:
                 taken = self._taken.get(car.slot)
-                if taken is not None:
-                    scores.append(score(car.scenario, taken.action, taken.outcome, taken.seconds,
-                                        self.drill.drill.time_limit_s))
-                elif self._waiting.gone(car.slot, now):
-                    scores.append(score(car.scenario, None, None, None, self.drill.drill.time_limit_s))
+                if taken is not None or self._waiting.gone(car.slot, now):
+                    scores.append(self._score(car, taken))
         return DrillResult(tuple(scores))
+
+    def _score(self, car: StagedCar, taken: TakenAction | None) -> Score:
+        """A car's score: its first action, or missed when there was none."""
+        if taken is None:
+            return score(car.scenario, None, None, None, self.drill.drill.time_limit_s)
+        return score(car.scenario, taken.action, taken.outcome, taken.seconds, self.drill.drill.time_limit_s)
 
     def to_json(self, now: float) -> dict:
         return {"run_id": self.run_id, "name": self.drill.drill.name, "file": self.file, "lane": self.lane_id,

@@ -233,12 +233,6 @@ def _publish_watchlist(config: EdgeConfig, folder: Path) -> WatchlistKey:
     return WatchlistKey(id=_KEY_ID, public_key=public_key_text(key))
 
 
-def simulated(config: EdgeConfig, lane: LaneConfig) -> bool:
-    """Whether the service gives this lane simulated devices: every synthetic lane of the demo
-    checkpoint, and a training lane anywhere (its config may name no real device)."""
-    return scene_of(lane) is not None and (config.demo.simulators or lane.training)
-
-
 def start_demo(config: EdgeConfig) -> tuple[EdgeConfig, DemoWorld]:
     """The config with the simulated devices (and, for the demo checkpoint, the demo watchlist)
     filled in, and the running world."""
@@ -255,7 +249,8 @@ def start_demo(config: EdgeConfig) -> tuple[EdgeConfig, DemoWorld]:
     try:
         for lane in config.lanes:
             scene = scene_of(lane)
-            if scene is None or not simulated(config, lane):
+            # Every synthetic lane of the demo checkpoint, and a training lane anywhere (it names no real device).
+            if scene is None or not (config.demo.simulators or lane.training):
                 lanes.append(lane)
                 continue
             barrier = SimProcess("barrier", "--tcp", "0")
