@@ -3,7 +3,6 @@ context (its recorder and history, the drills' watchlist and plate reader)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from edge.lane.context import LaneContext, PlateFrameReader
 from edge.recording.training import TrainingRecords
 from edge.synthetic.demo import scene_of
 from edge.synthetic.scene import Scene
-from edge.synthetic.waiting import TRAINING_CARS_WAIT_S
+from edge.synthetic.waiting import WaitingCars
 
 
 def training_side(lanes: list[LaneConfig], context: LaneContext,
@@ -24,10 +23,16 @@ def training_side(lanes: list[LaneConfig], context: LaneContext,
         scene = scene_of(lane)
         assert scene is not None, "the config lets a training lane have synthetic cameras only"
         scenes[lane.id] = scene
-    # The world's stage hand made these first (edge/synthetic/demo.py); this only finds them.
-    drills = TrainingDrills(scenes, lambda lane_id: scenes[lane_id].wait_at_barrier(TRAINING_CARS_WAIT_S, time.time()))
+    drills = TrainingDrills(scenes, lambda lane_id: _waiting_cars(scenes[lane_id]))
     shared = replace(context, recorder=records.recorder, history=records.history)
     return records, drills, {lane.id: _lane_context(lane.id, shared, drills) for lane in lanes}
+
+
+def _waiting_cars(scene: Scene) -> WaitingCars:
+    # The world's stage hand sets them up, with their wait, when it starts (edge/synthetic/demo.py).
+    waiting = scene.waiting
+    assert waiting is not None, "a training lane's cars always wait at the barrier"
+    return waiting
 
 
 def _lane_context(lane_id: str, shared: LaneContext, drills: TrainingDrills) -> LaneContext:

@@ -151,15 +151,18 @@ class LaneRuntime:
     def view(self) -> LaneView:
         with self._lock:
             return LaneView(
-                lane_id=self.config.id,
-                name=self.config.name,
+                lane_id=self.config.id, name=self.config.name, training=self.config.training,
                 snapshot=self._machine.snapshot,
                 cameras={role: camera.status() for role, camera in self.cameras.items()},
                 devices=[health.to_json() for health in self._device_health.values()],
                 barrier=self._barrier.to_json() if self._barrier is not None else None,
-                crossing=self._media.crossing_json(self._crossing) if self._crossing is not None else None,
-                training=self.config.training,
-            )
+                crossing=self._media.crossing_json(self._crossing) if self._crossing is not None else None)
+
+    def officer_answer(self) -> tuple[str, str] | None:
+        """The open crossing's id and the officer's action on it; None before the officer acts."""
+        crossing = self._crossing  # one read, no lock: the demo's waiting driver asks ten times a second
+        action = crossing.action if crossing is not None else None
+        return (crossing.crossing_id, action.kind.value) if crossing is not None and action is not None else None
 
     def preview(self, role: str) -> Preview | None:
         """The newest frame of camera `role` as a small JPEG."""

@@ -201,9 +201,7 @@ class Checkpoint:
     def officer_answer(self, lane_id: str) -> tuple[str, str] | None:
         """The lane's crossing and the officer's action on it, as the kiosk shows them, or None before
         the officer acts (the demo's waiting drivers follow it)."""
-        crossing = self.lanes[lane_id].view().crossing
-        action = crossing["action"] if crossing is not None else None
-        return (crossing["crossing_id"], action["kind"]) if crossing is not None and action is not None else None
+        return self.lanes[lane_id].officer_answer()
 
     def crossing_image(self, lane_id: str, crossing_id: str, kind: str) -> bytes | None:
         lane = self.lanes.get(lane_id)

@@ -85,6 +85,11 @@ class Scene:
                 self._waiting = WaitingCars(self.plan, self.lane_id, wait_limit_s, now, cadence_s)
             return self._waiting
 
+    @property
+    def waiting(self) -> WaitingCars | None:
+        """The waiting cars `wait_at_barrier` set up, or None while cars keep the pure timeline."""
+        return self._waiting
+
     def plan_at(self, t: float) -> SlotPlan:
         """The plan of the car at the lane at time t: the pure timeline's, or the waiting cars'."""
         waiting = self._waiting
