@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from edge.watchlist.bundle import BodyWriter, Manifest, write_bundle
 from edge.watchlist.keys import Keyring, TrustedKey, generate_private_key, public_key_text
@@ -70,7 +70,7 @@ def forge(
     lines: list[dict[str, Any]],
     *,
     version: int,
-    kind: str = "full",
+    kind: Literal["full", "delta"] = "full",
     base_version: int | None = None,
     state_count: int | None = None,
     state_hash: str | None = None,

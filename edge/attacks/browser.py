@@ -32,7 +32,7 @@ class Browser:
     def __init__(self, port: int):
         self.port = port
         self.cookies: dict[str, str] = {}
-        self.csrf: str | None = None
+        self.csrf = ""  # the session's CSRF token, once logged in
 
     def request(self, method: str, path: str, *, body: bytes | Iterable[bytes] | None = None,
                 headers: dict[str, str] | None = None, timeout: float = 20.0) -> Answer:
@@ -84,8 +84,9 @@ class Browser:
         return self.post_json("/api/logout", {})
 
     @property
-    def session(self) -> str | None:
-        return self.cookies.get(SESSION_COOKIE)
+    def session(self) -> str:
+        """The session cookie the server set at login (KeyError before one)."""
+        return self.cookies[SESSION_COOKIE]
 
     def websocket(self, *, origin: str | None = None) -> ClientConnection:
         headers = {"Cookie": self.cookie_header()} if self.cookies else {}

@@ -28,19 +28,21 @@ def run_edge(*args: str | Path, cwd: Path | None = None) -> CliRun:
     """`python -m edge ARGS`; its peak RSS comes from the kernel's accounting of that child alone."""
     process = subprocess.Popen([sys.executable, "-m", "edge", *map(str, args)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, cwd=cwd)
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None and stderr is not None  # both are pipes
     timer = threading.Timer(CLI_TIMEOUT_S, process.kill)
     timer.start()
     try:
         # Read both pipes while it runs (a full pipe would stall it), then reap it with its rusage.
         out: list[str] = []
-        reader = threading.Thread(target=lambda: out.append(process.stdout.read()))
+        reader = threading.Thread(target=lambda: out.append(stdout.read()))
         reader.start()
-        err = process.stderr.read()
+        err = stderr.read()
         reader.join()
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
     finally:
         timer.cancel()
-        process.stdout.close()
-        process.stderr.close()
+        stdout.close()
+        stderr.close()
     return CliRun(process.returncode, out[0], err, usage.ru_maxrss / 1024)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Set
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ class Pending:
         return f"/api/lanes/{self.lane_id}/crossings/{self.crossing_id}/actions"
 
 
-def next_pending(officer: Browser, outcomes: set[str], skip: set[str] = frozenset()) -> Pending:
+def next_pending(officer: Browser, outcomes: set[str], skip: Set[str] = frozenset()) -> Pending:
     """The next crossing (not in `skip`) whose decision, one of `outcomes`, waits for the officer."""
     deadline = time.monotonic() + WAIT_FOR_CROSSING_S
     with officer.websocket() as ws:

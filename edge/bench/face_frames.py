@@ -20,13 +20,15 @@ from edge.faces.detectors import frame_detector
 from edge.faces.encoding import face_encoder
 from edge.faces.observe import FaceObserver
 
+TrueBox = tuple[float, float, float, float]  # (x, y, w, h) in frame pixels, as the scene drew the face
 
-def lane_face_frames(count: int, seed: int, step_s: float = 1.3) -> list[tuple[tuple[float, ...], np.ndarray]]:
+
+def lane_face_frames(count: int, seed: int, step_s: float = 1.3) -> list[tuple[TrueBox, np.ndarray]]:
     """(true face box, RGB frame) for `count` face-camera frames of the synthetic lane that show a face."""
     from edge.synthetic.scene import FACE_CAMERA, scene_for  # the synthetic scene is only for benches and tests
 
     scene = scene_for("lane-1", seed)
-    frames: list[tuple[tuple[float, ...], np.ndarray]] = []
+    frames: list[tuple[TrueBox, np.ndarray]] = []
     t = 0.0
     while len(frames) < count and t < count * 60:
         truth = scene.truth_at(t)
@@ -36,7 +38,7 @@ def lane_face_frames(count: int, seed: int, step_s: float = 1.3) -> list[tuple[t
     return frames
 
 
-def _matching(faces: list, truth: tuple[float, ...]):
+def _matching(faces: list, truth: TrueBox):
     return next((f for f in faces if overlap(as_tuple(f.box), truth) > 0.3), None)
 
 

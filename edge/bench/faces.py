@@ -176,28 +176,32 @@ def identification(folder: Path, config: FacesConfig, fpir: float = 0.01) -> dic
         read_identities(folder) if (folder / "identities.csv").is_file() else pair_identities(read_pairs(folder))
     )
     encoded = encode_images(folder, list(identities), config)
+    vectors = {name: e.vector for name, e in encoded.items() if e.vector is not None}  # the images with a face
     by_identity: dict[str, list[str]] = {}
     for name, identity in identities.items():
         by_identity.setdefault(identity, []).append(name)
-    gallery, probes, failed = {}, [], 0
-    single, fused = [], []
+    gallery: dict[str, np.ndarray] = {}
+    probes: list[tuple[str, np.ndarray]] = []
+    single: list[tuple[str, np.ndarray]] = []
+    fused: list[tuple[str, np.ndarray]] = []
+    failed = 0
     for identity, names in by_identity.items():
-        enrolled = next((n for n in names if encoded[n].vector is not None), None)
+        enrolled = next((n for n in names if n in vectors), None)
         if enrolled is None:
             failed += len(names) - 1
             continue
-        gallery[identity] = encoded[enrolled].vector
+        gallery[identity] = vectors[enrolled]
         rest = [n for n in names if n != enrolled]
-        usable = sorted((n for n in rest if encoded[n].vector is not None), key=lambda n: -encoded[n].quality)
+        usable = sorted((n for n in rest if n in vectors), key=lambda n: -encoded[n].quality)
         failed += len(rest) - len(usable)
-        probes += [(identity, encoded[n].vector) for n in usable]
+        probes += [(identity, vectors[n]) for n in usable]
         if len(usable) >= 2:
-            single.append((identity, encoded[usable[0]].vector))
-            fused.append((identity, fuse(np.stack([encoded[n].vector for n in usable[: config.best_frames]]))))
+            single.append((identity, vectors[usable[0]]))
+            fused.append((identity, fuse(np.stack([vectors[n] for n in usable[: config.best_frames]]))))
     mated_top, correct, _ = _identify(gallery, probes)
     # Non-mated searches: every image with a face, enrolled ones too, against the gallery without
     # its own identity (a person who is not on the list).
-    everyone = [(identities[n], e.vector) for n, e in encoded.items() if e.vector is not None]
+    everyone = [(identities[n], vector) for n, vector in vectors.items()]
     non_mated_top = _identify(gallery, everyone)[2]
     fnir, fpir_here = identification_rates(mated_top, correct, non_mated_top, config.threshold, failed)
     result = {
@@ -250,8 +254,8 @@ def fused_verification(folder: Path, config: FacesConfig, live: int, target_fmr:
     encoded = encode_images(folder, sorted(identities), config)
     by_identity: dict[str, list[np.ndarray]] = {}
     for name in sorted(encoded):
-        if encoded[name].vector is not None:
-            by_identity.setdefault(identities[name], []).append(encoded[name].vector)
+        if (vector := encoded[name].vector) is not None:
+            by_identity.setdefault(identities[name], []).append(vector)
     eligible = {identity: vectors for identity, vectors in by_identity.items() if len(vectors) > live}
     scores: dict[str, tuple[list[float], list[float]]] = {"fused": ([], []), "single": ([], [])}
     for identity, vectors in eligible.items():

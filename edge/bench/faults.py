@@ -326,8 +326,8 @@ def run_campaign(iterations: int, seed: int, progress: Callable[[str], None] | N
             if progress and (i + 1) % 250 == 0:
                 progress(f"{i + 1}/{iterations} iterations, {time.monotonic() - started:.0f} s")
         report.crashes += len(rig.poller_errors)
-        for exc in rig.poller_errors[:3]:
-            report.note(f"barrier poller crash: {''.join(traceback.format_exception(exc))}")
+        for error in rig.poller_errors[:3]:
+            report.note(f"barrier poller crash: {''.join(traceback.format_exception(error))}")
         dead = [sim.url for sim in rig.sims if not sim.alive()]
         if dead:
             report.crashes += len(dead)

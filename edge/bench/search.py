@@ -28,9 +28,10 @@ import resource
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -48,6 +49,12 @@ _SPECTRUM_POWER = 0.87
 _GENUINE_COSINE = 0.955
 # Uniform templates: noise per dimension; |noise| about 0.68, cosine to the source about 0.83.
 _UNIFORM_NOISE = 0.06
+
+
+class TemplateMaker(Protocol):
+    def templates(self, rng: np.random.Generator, n: int) -> np.ndarray: ...
+
+    def probes(self, rng: np.random.Generator, sources: np.ndarray) -> np.ndarray: ...
 
 
 class FaceLike:
@@ -80,7 +87,7 @@ class Uniform:
         return unit(sources + rng.standard_normal(sources.shape, dtype=np.float32) * _UNIFORM_NOISE)
 
 
-TEMPLATE_KINDS = {"faces": FaceLike, "uniform": Uniform}
+TEMPLATE_KINDS: dict[str, Callable[[int], TemplateMaker]] = {"faces": FaceLike, "uniform": Uniform}
 
 
 class Templates:

@@ -123,7 +123,7 @@ def _shift_and_similarity(base: np.ndarray, today: np.ndarray) -> tuple[tuple[fl
     margin = math.ceil(max(abs(dx), abs(dy))) + 2
     if 2 * margin >= min(base.shape):
         return (dx, dy), 0.0
-    aligned = cv2.warpAffine(today, np.float32([[1, 0, -dx], [0, 1, -dy]]), base.shape[::-1],
+    aligned = cv2.warpAffine(today, np.array([[1, 0, -dx], [0, 1, -dy]], np.float32), base.shape[::-1],
                              flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
     a = _edges(base)[margin:-margin, margin:-margin].ravel()
     b = _edges(aligned)[margin:-margin, margin:-margin].ravel()

@@ -11,6 +11,7 @@ synthetic://lane-1/plate?seed=7&fps=10                       synthetic scene (pl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from edge.capture.folder import ImageFolderSource
@@ -24,8 +25,8 @@ DEFAULT_FPS = 10.0  # image folders and the synthetic scene, unless the URL or c
 _SCHEMES = "usb:N, /dev/videoN, rtsp://, http://, https://, file path or file://, folder, synthetic://"
 
 
-def _params(url: str, query: str, allowed: dict[str, type]) -> dict[str, float | int]:
-    params: dict[str, float | int] = {}
+def _params(url: str, query: str, allowed: dict[str, type]) -> dict[str, Any]:
+    params: dict[str, Any] = {}  # each value of its `allowed` type
     for name, text in parse_qsl(query, keep_blank_values=True):
         if name not in allowed:
             raise InvalidCameraURL(url, f"unknown parameter {name!r} (known: {', '.join(allowed)})")
@@ -36,9 +37,9 @@ def _params(url: str, query: str, allowed: dict[str, type]) -> dict[str, float |
     return params
 
 
-def _fps(url: str, from_url: float | int | None, from_caller: float | None, default: float | None) -> float | None:
-    """The URL's fps wins over the caller's, which wins over the source's default."""
-    chosen = from_url if from_url is not None else from_caller if from_caller is not None else default
+def _fps(url: str, from_url: float | None, from_caller: float | None) -> float | None:
+    """The URL's fps wins over the caller's; None leaves it to the source (a default, or the device's own)."""
+    chosen = from_url if from_url is not None else from_caller
     return None if chosen is None else check_fps(chosen, url)
 
 
@@ -49,16 +50,16 @@ def _open_device(url: str, device: int | str, query: str, fps: float | None, ope
     if not node.exists():
         raise CaptureError(url, f"no such device {node} (camera unplugged, or a different index?)")
     return open_device(
-        device, url=url, fps=_fps(url, params.get("fps"), fps, None), width=params.get("width"),
+        device, url=url, fps=_fps(url, params.get("fps"), fps), width=params.get("width"),
         height=params.get("height"), open_timeout=open_timeout, read_timeout=read_timeout,
     )  # fmt: skip
 
 
 def _open_path(url: str, path: Path, fps: float | None) -> FrameSource:
     if path.is_dir():
-        return ImageFolderSource(path, url=url, fps=_fps(url, None, fps, DEFAULT_FPS))
+        return ImageFolderSource(path, url=url, fps=_fps(url, None, fps) or DEFAULT_FPS)
     if path.is_file():
-        return VideoFileSource(path, url=url, fps=_fps(url, None, fps, None))
+        return VideoFileSource(path, url=url, fps=_fps(url, None, fps))
     # Not InvalidCameraURL: the file may appear later (a USB stick being mounted).
     raise CaptureError(url, f"no such file or folder: {path}")
 
@@ -71,7 +72,7 @@ def _open_synthetic(url: str, fps: float | None) -> FrameSource:
     params = _params(url, parts.query, {"seed": int, "fps": float})
     return SyntheticSource(
         unquote(parts.netloc), camera, seed=int(params.get("seed", 0)),
-        fps=_fps(url, params.get("fps"), fps, DEFAULT_FPS), url=url,
+        fps=_fps(url, params.get("fps"), fps) or DEFAULT_FPS, url=url,
     )  # fmt: skip
 
 

@@ -133,8 +133,8 @@ def _read_images(args: argparse.Namespace) -> int:
             print(f"edge alpr: {exc}", file=sys.stderr)
             status = 1
             continue
-        reads = [reader.read_crop(image)] if args.crop else (reader.read_frame(image) or [None])
-        print(json.dumps({"image": str(path), "reads": [_describe(r) for r in reads]}))
+        reads: list[FrameRead | None] = [reader.read_crop(image)] if args.crop else [*reader.read_frame(image)]
+        print(json.dumps({"image": str(path), "reads": [_describe(r) for r in reads or [None]]}))
     return status
 
 

@@ -123,7 +123,7 @@ def _scene(args: argparse.Namespace) -> int:
             continue
         if writer is None:
             args.output.parent.mkdir(parents=True, exist_ok=True)
-            writer = cv2.VideoWriter(str(args.output), cv2.VideoWriter_fourcc(*codec), args.fps,
+            writer = cv2.VideoWriter(str(args.output), cv2.VideoWriter.fourcc(*codec), args.fps,
                                      (frame.shape[1], frame.shape[0]))
             if not writer.isOpened():
                 print(f"cannot write video {args.output} (codec {codec}); give a folder instead", file=sys.stderr)

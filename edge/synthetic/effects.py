@@ -28,18 +28,19 @@ def motion_blur(img: np.ndarray, length_px: float, angle_deg: float) -> np.ndarr
     n = round(length_px)
     if n < 2:
         return img
-    kernel = np.zeros((n, n), np.float32)
-    kernel[n // 2, :] = 1.0
+    line = np.zeros((n, n), np.float32)
+    line[n // 2, :] = 1.0
     rot = cv2.getRotationMatrix2D(((n - 1) / 2, (n - 1) / 2), angle_deg, 1.0)
-    kernel = cv2.warpAffine(kernel, rot, (n, n))
+    kernel = cv2.warpAffine(line, rot, (n, n))
     return cv2.filter2D(img, -1, kernel / kernel.sum())
 
 
 def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+    if decoded is None:
         raise RuntimeError("JPEG encoding failed")
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    return decoded
 
 
 def add_noise(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:

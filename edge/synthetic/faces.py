@@ -102,16 +102,17 @@ def driver_layer(look: DriverLook, night: bool) -> DriverLayer:
     rot = np.vstack([cv2.getRotationMatrix2D(centre, look.roll_deg, look.scale), [0, 0, 1]])
     # Turning the head: one side of the layer a little shorter than the other.
     k = 0.12 * look.turn
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    dst = np.float32([[0, h * k], [w, -h * k], [w, h * (1 + k)], [0, h * (1 - k)]])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    dst = np.array([[0, h * k], [w, -h * k], [w, h * (1 + k)], [0, h * (1 - k)]], np.float32)
     if k < 0:
-        dst = np.float32([[0, -h * k], [w, h * k], [w, h * (1 - k)], [0, h * (1 + k)]])
+        dst = np.array([[0, -h * k], [w, h * k], [w, h * (1 - k)], [0, h * (1 + k)]], np.float32)
     turn = cv2.getPerspectiveTransform(src, dst)
     # Keep the layer's frame: a warp that leaves the content centred and inside.
     warp = turn @ rot
     image = cv2.warpPerspective(lit, warp, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     alpha = cv2.warpPerspective((mask * 255).astype(np.uint8), warp, (w, h), flags=cv2.INTER_LINEAR)
-    corners = np.float32([[fx, fy], [fx + fw, fy], [fx + fw, fy + fh], [fx, fy + fh]]) - np.float32(_CROP[:2])
+    corners = np.array([[fx, fy], [fx + fw, fy], [fx + fw, fy + fh], [fx, fy + fh]], np.float32)
+    corners -= np.array(_CROP[:2], np.float32)
     moved = cv2.perspectiveTransform(corners[None], warp)[0]
     box = (float(moved[:, 0].min()), float(moved[:, 1].min()), float(np.ptp(moved[:, 0])), float(np.ptp(moved[:, 1])))
     return DriverLayer(image, alpha, box, height_m=h * _FACE_WIDTH_M / fw)

@@ -37,11 +37,17 @@ def load_font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size)
 
 
+def ink_box(font: ImageFont.FreeTypeFont, text: str) -> tuple[int, int, int, int]:
+    """The text's ink box (left, top, right, bottom): whole pixels, though Pillow types them as floats."""
+    left, top, right, bottom = font.getbbox(text)
+    return int(left), int(top), int(right), int(bottom)
+
+
 @lru_cache(maxsize=128)
 def _glyph_ink(char: str) -> np.ndarray:
     """The glyph at master size, cropped to its ink (uint8 coverage)."""
     font = load_font(PLATE_FONT, _MASTER_PX)
-    left, top, right, bottom = font.getbbox(char)
+    left, top, right, bottom = ink_box(font, char)
     img = Image.new("L", (right - left + 4, bottom - top + 4), 0)
     ImageDraw.Draw(img).text((2 - left, 2 - top), char, font=font, fill=255)
     ink = np.asarray(img)

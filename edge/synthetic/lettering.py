@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from edge.synthetic.fonts import load_font
+from edge.synthetic.fonts import ink_box, load_font
 
 _FONTS = ("DejaVuSans-Bold.ttf", "DejaVuSansCondensed-Bold.ttf", "DejaVuSans.ttf", "DejaVuSerif-Bold.ttf",
           "DejaVuSansMono-Bold.ttf", "DejaVuSerifCondensed-Bold.ttf", "DejaVuSans-BoldOblique.ttf")
@@ -42,7 +42,7 @@ def random_lettering(rng: np.random.Generator) -> str:
 def _text_patch(text: str, height_px: int, font: str) -> np.ndarray:
     """The text's ink (uint8 coverage) with characters about `height_px` high."""
     face = load_font(font, max(6, round(height_px * 1.35)))
-    left, top, right, bottom = face.getbbox(text)
+    left, top, right, bottom = ink_box(face, text)
     image = Image.new("L", (right - left + 4, bottom - top + 4), 0)
     ImageDraw.Draw(image).text((2 - left, 2 - top), text, font=face, fill=255)
     return np.asarray(image)

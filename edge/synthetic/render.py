@@ -106,11 +106,11 @@ def warp_texture(frame: np.ndarray, texture: Texture, quad: np.ndarray,
     x0, y0, x1, y1 = box
     w = texture.size[0]
     # The largest level that the quad still shrinks (or only just enlarges).
-    edge = max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3])) / w
+    edge = float(max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))) / w
     level = int(np.clip(np.floor(-np.log2(max(edge, 1e-6))), 0, len(texture.levels) - 1))
     src = texture.levels[level]
     sh, sw = src.shape[:2]
-    corners = np.float32([[0, 0], [sw, 0], [sw, sh], [0, sh]])
+    corners = np.array([[0, 0], [sw, 0], [sw, sh], [0, sh]], np.float32)
     homography = cv2.getPerspectiveTransform(corners, (quad - np.array([x0, y0])).astype(np.float32))
     roi = frame[y0:y1, x0:x1]
     if texture.alpha_levels is None:
@@ -128,6 +128,6 @@ def warp_texture(frame: np.ndarray, texture: Texture, quad: np.ndarray,
 def map_points(texture: Texture, quad: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Where texture pixel coordinates (full resolution) land in the frame, given the quad."""
     w, h = texture.size
-    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     homography = cv2.getPerspectiveTransform(corners, quad.astype(np.float32))
     return cv2.perspectiveTransform(points.astype(np.float32)[None], homography)[0]

@@ -60,7 +60,7 @@ class WaitingCars:
         with self._lock:
             self._advance(now)
             slot = self._slot if now < self._start else self._next_with_vehicle(self._slot + 1)
-            slots = []
+            slots: list[int] = []
             while len(slots) < count:
                 slots.append(slot)
                 slot = self._next_with_vehicle(slot + 1)

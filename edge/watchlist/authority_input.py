@@ -119,11 +119,11 @@ def _clean(raw: dict[str, Any], default_kind: str | None) -> dict[str, Any]:
     if values.keys() - known:
         raise ValueError(f"unknown field(s) {sorted(values.keys() - known)}")
     # A CSV has every column on every row: those of other kinds must be empty.
-    mine = {*_COMMON_FIELDS, *_KIND_FIELDS.get(kind, ())}
+    mine = {*_COMMON_FIELDS, *_KIND_FIELDS.get(kind or "", ())}
     misplaced = sorted(k for k, v in values.items() if v is not None and k not in mine | {"op", "kind"})
     if misplaced:
         raise ValueError(f"field(s) {misplaced} do not belong to a {kind} record")
-    obj = {"kind": kind} | {key: values.get(key) for key in sorted(mine)}
+    obj: dict[str, Any] = {"kind": kind} | {key: values.get(key) for key in sorted(mine)}
     obj["source"] = obj["source"] or ""
     if isinstance(obj["action"], str):
         obj["action"] = obj["action"].lower()
@@ -152,7 +152,7 @@ def to_operation(path: Path, line_no: int, raw: dict[str, Any], default_kind: st
     if op != "delete":
         raise InputError(f"{path}:{line_no}: op must be upsert or delete (got {op!r})")
     try:
-        kind = Kind(raw.get("kind") or default_kind)
+        kind = Kind(raw.get("kind") or default_kind or "")
     except ValueError:
         raise InputError(f"{path}:{line_no}: a delete needs kind plate, document or person") from None
     record_id = raw.get("id")

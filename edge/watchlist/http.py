@@ -60,13 +60,15 @@ class HttpClient:
         self._timeout = timeout_s
         self._max_bytes = max_bytes
 
-    def _open(self, url: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+    def _open(self, url: str, headers: dict[str, str]) -> http.client.HTTPResponse | int:
+        """The response, or only the status of a 304 or 416 (the callers handle them; there is no body)."""
         request = urllib.request.Request(url, headers={"User-Agent": "checkpoint-edge-watchlist", **headers})
         try:
             return self._opener.open(request, timeout=self._timeout)
         except urllib.error.HTTPError as exc:
             if exc.code in (304, 416):
-                return exc  # the caller handles these statuses; HTTPError is also a response
+                exc.close()
+                return exc.code
             raise TransferError(f"{url}: HTTP {exc.code} {exc.reason}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -83,9 +85,11 @@ class HttpClient:
         if "last_modified" in validators:
             headers["If-Modified-Since"] = validators["last_modified"]
         response = self._open(url, headers)
+        if response == 304:
+            return cache.read_bytes()
+        if isinstance(response, int):
+            raise TransferError(f"{url}: unexpected HTTP {response}")
         with response:
-            if response.status == 304:
-                return cache.read_bytes()
             if response.status != 200:
                 raise TransferError(f"{url}: unexpected HTTP {response.status}")
             body = self._read_all(url, response, max_bytes, deadline)
@@ -121,11 +125,13 @@ class HttpClient:
             headers["Range"] = f"bytes={offset}-"
             headers["If-Range"] = validators.get("etag") or validators["last_modified"]
         response = self._open(url, headers)
+        if response == 416:  # nothing after offset: the part is stale, start again
+            partial.unlink(missing_ok=True)
+            _validators_path(partial).unlink(missing_ok=True)
+            return self.download(url, dest)
+        if isinstance(response, int):
+            raise TransferError(f"{url}: unexpected HTTP {response}")
         with response:
-            if response.status == 416:  # nothing after offset: the part is stale, start again
-                partial.unlink(missing_ok=True)
-                _validators_path(partial).unlink(missing_ok=True)
-                return self.download(url, dest)
             if response.status == 206:
                 match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", ""))
                 if not match or int(match.group(1)) != offset:

@@ -84,7 +84,7 @@ def plates(
     hits = []
     for state in lists.values():
         for row in conn.execute(f"SELECT * FROM {tables.table(Kind.PLATE, state.gen)} WHERE {where}", params):
-            record = tables.record_from_row(Kind.PLATE, row)
+            record = tables.plate_from_row(row)
             if record.valid_at(now):
                 match = _plate_match(record.plate, row[2], plate, skeleton)
                 hits.append(WatchlistHit(state.list_id, state.version, record, match))
@@ -98,6 +98,7 @@ def documents(
     state_code = normalize.issuer(issuer) if issuer else ""
     if not number:
         return []
+    params: tuple[str, ...]
     if state_code:
         where, params, match = "number = ? AND issuer = ?", (number, state_code), Match.EXACT
     else:
@@ -105,7 +106,7 @@ def documents(
     hits = []
     for state in lists.values():
         for row in conn.execute(f"SELECT * FROM {tables.table(Kind.DOCUMENT, state.gen)} WHERE {where}", params):
-            record = tables.record_from_row(Kind.DOCUMENT, row)
+            record = tables.document_from_row(row)
             if record.valid_at(now):
                 hits.append(WatchlistHit(state.list_id, state.version, record, match))
     return _ordered(hits)
@@ -136,7 +137,7 @@ def persons(
     hits = []
     for state in lists.values():
         for row in conn.execute(f"SELECT * FROM {tables.table(Kind.PERSON, state.gen)} WHERE name_key = ?", (key,)):
-            record = tables.record_from_row(Kind.PERSON, row, tables.select_faces(conn, state.gen, row[0]))
+            record = tables.person_from_row(row, tables.select_faces(conn, state.gen, row[0]))
             match = _person_match(record, dob, nationality) if record.valid_at(now) else None
             if match is not None:
                 hits.append(WatchlistHit(state.list_id, state.version, record, match))

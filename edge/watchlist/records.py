@@ -194,18 +194,13 @@ def _common(obj: dict, kind: Kind) -> dict[str, Any]:
     action = _ACTIONS.get(obj.get("action"))
     if action is None:
         raise RecordError(f"action must be alert, refer or deny (got {obj.get('action')!r})")
-    common = {
-        "id": _text(obj, "id", max_len=64),
-        "reason": _text(obj, "reason", max_len=200),
-        "action": action,
-        "valid_from": _timestamp(obj, "valid_from"),
-        "valid_until": _timestamp(obj, "valid_until"),
-        "source": _text(obj, "source", max_len=200, allow_empty=True),
-    }
-    start, end = common["valid_from"], common["valid_until"]
+    record_id, reason = _text(obj, "id", max_len=64), _text(obj, "reason", max_len=200)
+    start, end = _timestamp(obj, "valid_from"), _timestamp(obj, "valid_until")
+    source = _text(obj, "source", max_len=200, allow_empty=True)
     if start is not None and end is not None and end <= start:
         raise RecordError("valid_until must be after valid_from")
-    return common
+    return {"id": record_id, "reason": reason, "action": action, "valid_from": start, "valid_until": end,
+            "source": source}
 
 
 def _faces(value: Any) -> tuple[WatchlistFace, ...]:

@@ -106,11 +106,23 @@ def _common(values: tuple) -> dict:
 def record_from_row(kind: Kind, values: tuple, faces: Iterable[tuple] = ()) -> Record:
     """The record a row was made from; `faces` are (template_id, quality, vector) in ordinal order."""
     if kind is Kind.PLATE:
-        rid, plate, _skeleton, region, *common = values
-        return PlateRecord(id=rid, plate=plate, region=region, **_common(tuple(common)))
+        return plate_from_row(values)
     if kind is Kind.DOCUMENT:
-        rid, number, issuer, doc_type, *common = values
-        return DocumentRecord(id=rid, number=number, issuer=issuer, doc_type=doc_type, **_common(tuple(common)))
+        return document_from_row(values)
+    return person_from_row(values, faces)
+
+
+def plate_from_row(values: tuple) -> PlateRecord:
+    rid, plate, _skeleton, region, *common = values
+    return PlateRecord(id=rid, plate=plate, region=region, **_common(tuple(common)))
+
+
+def document_from_row(values: tuple) -> DocumentRecord:
+    rid, number, issuer, doc_type, *common = values
+    return DocumentRecord(id=rid, number=number, issuer=issuer, doc_type=doc_type, **_common(tuple(common)))
+
+
+def person_from_row(values: tuple, faces: Iterable[tuple]) -> PersonRecord:
     rid, surname, given_names, _key, dob, nationality, *common = values
     return PersonRecord(
         id=rid,
@@ -159,4 +171,4 @@ def iter_records(conn: sqlite3.Connection, gen: int) -> Iterator[Record]:
         while pending is not None and pending[0] == values[0]:
             mine.append(pending[1:])
             pending = next(faces, None)
-        yield record_from_row(Kind.PERSON, values, mine)
+        yield person_from_row(values, mine)
