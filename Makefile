@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config/edge.toml
+# pytest workers for make test: one per core, at most 4 (the live tests share one of them: tests/conftest.py).
+TEST_WORKERS ?= $(shell n=$$(nproc); echo $$(( n < 4 ? n : 4 )))
 
 # Debian packages: what the product needs at run time (a compiler and headers: hnswlib builds from
 # source), and what the tests add (a real browser,
@@ -21,7 +23,7 @@ test: debs-test $(VENV)/.test-installed models
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	@# pytest exits 5 when it collected no test: say so plainly instead of failing on a code.
-	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 lint: $(VENV)/.test-installed

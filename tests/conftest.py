@@ -15,6 +15,16 @@ from tests.support.running_service import RunningService
 from tests.support.watchlist_authority import Authority
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `make test` spreads the tests over several workers (pytest-xdist, --dist loadgroup). The live ones
+    # watch the demo in real time, or flood the service: they share one worker and run one at a time, so
+    # that two of them never compete for the CPU the demo's cameras run on.
+    for item in items:
+        if item.get_closest_marker("live") is not None:
+            item.add_marker(pytest.mark.xdist_group("live"))
+
+
 def service_config(tmp_path: Path, camera_url: Callable[[str, str], str]) -> Path:
     """The demo config on a free port with its own state dir, each camera's URL from `camera_url(lane, role)`."""
     text = demo_config_text(tmp_path / "state", free_loopback_port())

@@ -17,6 +17,7 @@ from edge.attacks.campaign import all_attacks
 
 
 @pytest.mark.slow
+@pytest.mark.live
 @pytest.mark.timeout(900)
 def test_every_attack_of_the_campaign_holds(tmp_path):
     run = subprocess.run([sys.executable, "-m", "edge", "bench", "attacks", "--flood-seconds", "20",

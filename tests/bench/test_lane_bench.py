@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.slow  # real processes and waits: seconds per test
+pytestmark = [pytest.mark.slow, pytest.mark.live]  # real processes and waits: seconds per test
 
 
 def test_the_lane_bench_watches_the_demo_through_the_logged_in_feed():

@@ -48,6 +48,7 @@ def load_config_text(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.live
 @pytest.mark.timeout(600)
 def test_a_borrowed_passport_is_referred_with_both_faces_and_the_score(tmp_path, start_service):
     port = free_loopback_port()

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.support.kiosk_browser import demo_config, keep_screenshot, log_in
 
-pytestmark = pytest.mark.slow  # a real service, two browsers, ten cars
+pytestmark = [pytest.mark.slow, pytest.mark.live]  # a real service, two browsers, ten cars
 
 REPO = Path(__file__).resolve().parents[2]
 # The officer's answer to each scenario of config/drills/first-week.toml; two are wrong on purpose.

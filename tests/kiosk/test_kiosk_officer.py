@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.support.kiosk_browser import audit_records, demo_config, keep_screenshot, log_in
 
-pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
+pytestmark = [pytest.mark.slow, pytest.mark.live]  # a real service, or a browser: seconds per test
 
 SELECTED = re.compile(r"\bselected\b")  # the lane the keys act on (it may be degraded too)
 DEMO_WAIT_S = 150  # a demo car arrives every ~20 s per lane; on a loaded machine many leave before a decision

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from tests.support.kiosk_browser import audit_records, demo_config, keep_screenshot, log_in
 
-pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
+pytestmark = [pytest.mark.slow, pytest.mark.live]  # a real service, or a browser: seconds per test
 
 DEMO_WAIT_S = 40
 

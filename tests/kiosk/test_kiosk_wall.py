@@ -25,7 +25,7 @@ from edge.kiosk.hardening import CONTENT_SECURITY_POLICY, MAX_BODY_BYTES
 from edge.service.proc import rss_mb
 from tests.conftest import service_config
 
-pytestmark = pytest.mark.slow  # a real service, or a browser: seconds per test
+pytestmark = [pytest.mark.slow, pytest.mark.live]  # a real service, or a browser: seconds per test
 
 OFFICER = {"username": "officer", "password": "officer"}
 

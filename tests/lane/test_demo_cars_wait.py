@@ -12,7 +12,7 @@ from edge.synthetic.scratch import demo_config_text, free_loopback_port
 from edge.synthetic.timeline import LEAVE_S, STOP_MAX_S
 from tests.support.kiosk_browser import audit_records, log_in
 
-pytestmark = pytest.mark.slow  # a real service and a browser
+pytestmark = [pytest.mark.slow, pytest.mark.live]  # a real service and a browser
 
 LANE_WAIT_S = 90
 

@@ -22,7 +22,7 @@ import pytest
 from edge.synthetic.scratch import demo_config_text, free_loopback_port
 from tests.support.kiosk_browser import audit_records
 
-pytestmark = pytest.mark.slow  # minutes of the real demo
+pytestmark = [pytest.mark.slow, pytest.mark.live]  # minutes of the real demo
 
 RUN_S = float(os.environ.get("EDGE_REPORT_DEMO_S", "90"))
 ANSWERS = ("confirm", "refer", "deny")  # the officer answers in turn, so that every kind of agreement shows
