@@ -95,14 +95,10 @@ class LaneRuntime:
         self._previews = Previews(self.cameras)
         self._changed = threading.Event()  # something the kiosk shows changed outside the lane lock
         self._workers = CameraWorkers(config.id, self, self.cameras)
+        self.decisions = self._ledger.decisions  # decision revisions by outcome, for metrics (the ledger counts)
         self.frames_processed = 0
         self.reads: dict[str, int] = {"plate": 0, "document": 0, "face": 0}  # reads that reached a crossing
         self.heartbeat: Callable[[str], None] | None = None  # the service's watchdog
-
-    @property
-    def decisions(self) -> dict[str, int]:
-        """Decision revisions by outcome, for metrics."""
-        return self._ledger.decisions
 
     # -- life cycle -------------------------------------------------------------------------
 

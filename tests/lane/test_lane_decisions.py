@@ -85,6 +85,9 @@ def test_officer_acts_on_a_decision_the_barrier_opens_and_the_audit_shows_it_in_
             raise AssertionError(f"the simulated barrier never lifted: {now['barrier']}")
         assert now["snapshot"]["state"] in ("passing", "idle")
 
+    counted = f'edge_decisions_total{{lane="{lane["lane_id"]}",outcome="{decision["outcome"]}"}} '
+    samples = [line for line in service.get("/metrics")[1].decode().splitlines() if line.startswith(counted)]
+    assert samples and float(samples[0].split()[-1]) >= 1, "the decision is counted in the metrics"
     assert service.stop() == 0
     verify = subprocess.run([sys.executable, "-m", "edge", "audit", "verify", "--state-dir", str(state)],
                             capture_output=True, text=True, timeout=60)
