@@ -18,13 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from edge.bench.demo_service import session_cookie
 from edge.kiosk.auth.demo import DEMO_ACCOUNTS
-from edge.kiosk.auth.web import SESSION_COOKIE
 from edge.synthetic.scratch import demo_config_text, free_loopback_port
 
 if TYPE_CHECKING:
@@ -46,19 +45,6 @@ def _percentile(values: list[float], q: float) -> float | None:
         return None
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 1)
-
-
-def _session_cookie(port: int) -> str:
-    """Log in as the demo officer; the Cookie header value that carries the session."""
-    officer = DEMO_ACCOUNTS[0]
-    body = json.dumps({"username": officer.username, "password": officer.password}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/login", data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        for header in response.headers.get_all("Set-Cookie") or []:
-            if header.startswith(f"{SESSION_COOKIE}="):
-                return header.split(";", 1)[0]
-    raise RuntimeError("the demo officer's login set no session cookie")
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -92,7 +78,7 @@ def _connect(port: int, service: subprocess.Popen, log_path: Path) -> ClientConn
     while True:
         try:
             return connect(f"ws://127.0.0.1:{port}/ws", open_timeout=2,
-                           additional_headers={"Cookie": _session_cookie(port)})
+                           additional_headers={"Cookie": session_cookie(port, DEMO_ACCOUNTS[0])})
         except (OSError, InvalidHandshake) as exc:
             if time.monotonic() > deadline or service.poll() is not None:
                 print(f"the demo service did not start ({exc}):\n{log_path.read_text()}", file=sys.stderr)

@@ -22,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from edge.bench.demo_service import wait_ready
 from edge.recording.audit import CROSSING_CLOSED, CROSSING_RESTORED
 from edge.recording.audit.backwards import records_backwards
 from edge.recording.outbox.queue import Outbox
@@ -54,17 +55,6 @@ def _fps(port: int) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _wait_ready(port: int, process: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).close()
-            return
-        except OSError:  # not serving yet, or 503: not ready
-            time.sleep(0.3)
-    raise RuntimeError("the demo service did not become ready")
-
-
 def _recovery_figures(state: Path) -> dict:
     """What the audit and the outbox say after the run: events lost on the way to the centre, and
     the crossings restarts brought back or closed."""
@@ -92,7 +82,7 @@ def _bench(args: argparse.Namespace) -> int:
         def start() -> subprocess.Popen:
             process = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
                                        stdout=log, stderr=subprocess.STDOUT)
-            _wait_ready(port, process)
+            wait_ready(port, process)
             return process
 
         process = start()

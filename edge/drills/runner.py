@@ -57,9 +57,10 @@ class DrillRun:
         """The drill's car at the lane at time t (None for a car before or after the drill)."""
         return self._by_slot.get(self._waiting.plan_at(t).slot)
 
-    def took(self, opened_at: float, taken: TakenAction) -> Score | None:
-        """The officer's first action on the crossing opened at `opened_at`, scored; None if not a drill car."""
-        car = self.car_at(opened_at)
+    def took(self, at: float, taken: TakenAction) -> Score | None:
+        """The officer's first action on the car at the barrier at `at`, when the officer acted, scored;
+        None if not a drill car."""
+        car = self.car_at(at)
         if car is None:
             return None
         with self._lock:
@@ -137,7 +138,10 @@ class TrainingDrills:
         taken = TakenAction(action.kind.value, decision["outcome"], round(action.at - decision["made_at"], 1),
                             action.actor)
         for run in reversed(self._runs):
-            if run.lane_id == action.lane_id and (scored := run.took(shown["opened_at"], taken)) is not None:
+            # The car in front of the officer when they acted, not the one when the crossing opened: a loaded
+            # lane can lose sight of a car turning away and open a crossing for it again, which the officer
+            # then answers for the next car once it has come (seen in CI: that car was scored missed).
+            if run.lane_id == action.lane_id and (scored := run.took(action.at, taken)) is not None:
                 return scored
         return None
 

@@ -98,3 +98,26 @@ def test_the_misread_is_fed_for_its_car_only_and_a_car_left_unanswered_is_missed
     assert result["scenarios"] == 10 and result["missed"] == 9
     assert result["scores"][0]["given"] == "deny" and result["scores"][0]["seconds"] == 2.0
     assert drills.running(LANE, t) is None
+
+
+def test_an_answer_counts_for_the_car_at_the_barrier_when_the_officer_acted():
+    # A loaded lane can lose sight of a car turning away, see it again and open a crossing for it: that
+    # crossing opened before the next car came, and the officer answers it for the next car.
+    drills, _, waiting = _drills()
+    run = drills.start(LANE, load_drill(SHIPPED), "first-week", now=T0)
+    first, second = run.cars[0], run.cars[1]
+    plan = waiting.plan_at(T0)
+    assert plan.slot == first.slot
+    assert waiting.release(plan.stopped_at + 1)
+    leaving = waiting.plan_at(plan.stopped_at + 1.5)
+    seen_again = (leaving.leaves_at + leaving.gone_at) / 2  # the first car is still at the lane
+    assert run.car_at(seen_again) is first
+    t = leaving.gone_at
+    while not (waiting.plan_at(t).slot == second.slot and moment(waiting.plan_at(t), t).phase == "stopped"):
+        t += 0.5
+    action = OfficerAction(crossing_id="c2", lane_id=LANE, kind=ActionKind.DENY, revision=1, actor="officer",
+                           role="officer", at=t)
+    scored = drills.took(action, {"crossing_id": "c2", "opened_at": seen_again,
+                                  "decision": {"outcome": "DENY", "made_at": t - 3}})
+    assert scored is not None and scored.scenario == second.scenario.id == "stolen-car"
+    assert scored.verdict == "right"

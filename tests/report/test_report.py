@@ -138,3 +138,15 @@ def test_edge_report_writes_one_offline_html_file_and_csv_and_json(tmp_path):
     assert rows[0].startswith("lane,bucket_start,crossings") and any(r.startswith("all,whole period,25") for r in rows)
     refused = subprocess.run([*base, "--lane", "lane-9"], capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "no lane 'lane-9'" in refused.stderr
+
+
+@pytest.mark.slow  # the demo service in a process of its own
+@pytest.mark.timeout(300)
+def test_the_report_bench_reads_the_seeded_history_back_through_the_service():
+    run = subprocess.run([sys.executable, "-m", "edge", "bench", "report", "--crossings", "300", "--service"],
+                         capture_output=True, text=True, timeout=280)
+    assert run.returncode == 0, run.stderr[-3000:]
+    figures = json.loads(run.stdout.strip().splitlines()[-1])
+    # The supervisor's JSON, fetched over HTTP from the running service, counts the history it was given.
+    assert figures["counted"] == figures["service_counted"] == 300
+    assert figures["first_page_s"] > 0 and 0 < figures["page_s_median"] <= figures["page_s_max"]
