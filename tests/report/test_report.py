@@ -99,6 +99,11 @@ def test_the_ledger_takes_only_new_records_and_rebuilds_for_another_log(tmp_path
     other.close()
     ledger.catch_up(other.path)
     assert build_report(ledger.db, START - 1, START + 40 * 86400).total.crossings == 7
+    longer = AuditLog(tmp_path / "longer")  # and one longer than the log it was built from
+    seed_history(longer, 40, START, seed=4)
+    longer.close()
+    assert ledger.catch_up(longer.path) == 120
+    assert build_report(ledger.db, START - 1, START + 40 * 86400).total.crossings == 40
 
 
 def test_camera_uptime_comes_from_recorded_state_changes(tmp_path):

@@ -46,18 +46,43 @@ def last_line(data: bytes, end: int) -> bytes | None:
 
 def complete_lines(path: Path) -> tuple[Iterator[bytes], int]:
     """The log's complete lines (without newlines), read lazily, and the number of torn bytes at its end."""
+    lines, torn = ended_lines(path)
+    return (line for line, _end in lines), torn
+
+
+def ended_lines(path: Path, start: int = 0) -> tuple[Iterator[tuple[bytes, int]], int]:
+    """The log's complete lines from byte `start` (where a line begins), each without its newline and
+    with the offset just past it, read lazily; and the number of torn bytes at the log's end."""
     with path.open("rb") as f:
         size = f.seek(0, 2)
         offset, data = read_end(f.fileno(), size)
     end = offset + split_tail(data)
-    return _lines_up_to(path, end), size - end
+    return _lines_between(path, start, end), size - end
 
 
-def _lines_up_to(path: Path, end: int) -> Iterator[bytes]:
+def _lines_between(path: Path, start: int, end: int) -> Iterator[tuple[bytes, int]]:
     with path.open("rb") as f:
-        position = 0
+        f.seek(start)
+        position = start
         for raw in f:
             if position >= end:
                 return
             position += len(raw)
-            yield raw.rstrip(b"\n")
+            yield raw.rstrip(b"\n"), position
+
+
+def line_ending_at(path: Path, end: int) -> bytes | None:
+    """The line whose newline is the byte before offset `end` (without it), or None when no line ends there."""
+    with path.open("rb") as f:
+        fd, size = f.fileno(), f.seek(0, 2)
+        if not 0 < end <= size or os.pread(fd, 1, end - 1) != b"\n":
+            return None
+        start, data = end - 1, b""
+        while start > 0:
+            step = min(_CHUNK, start)
+            start -= step
+            data = os.pread(fd, step, start) + data
+            newline = data.rfind(b"\n")
+            if newline >= 0:
+                return data[newline + 1 :]
+        return data
