@@ -149,6 +149,7 @@ class Checkpoint:
         self.watchlist.stop()
         if self.publisher is not None:
             self.publisher.stop()
+        self.reports.close()
         self.history_store.close()
         self.outbox.close()
         self.audit.close()
