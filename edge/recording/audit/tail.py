@@ -75,14 +75,7 @@ def line_ending_at(path: Path, end: int) -> bytes | None:
     """The line whose newline is the byte before offset `end` (without it), or None when no line ends there."""
     with path.open("rb") as f:
         fd, size = f.fileno(), f.seek(0, 2)
-        if not 0 < end <= size or os.pread(fd, 1, end - 1) != b"\n":
+        if not 0 < end <= size:
             return None
-        start, data = end - 1, b""
-        while start > 0:
-            step = min(_CHUNK, start)
-            start -= step
-            data = os.pread(fd, step, start) + data
-            newline = data.rfind(b"\n")
-            if newline >= 0:
-                return data[newline + 1 :]
-        return data
+        _offset, data = read_end(fd, end)
+    return last_line(data, len(data)) if data.endswith(b"\n") else None
