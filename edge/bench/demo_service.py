@@ -1,14 +1,23 @@
-"""What the benches that run the real demo service share: waiting for it to be ready, and logging in."""
+"""What the benches that run the real demo service share: starting it, waiting for it to be ready, and logging in."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
+from typing import IO
 
 from edge.kiosk.auth.demo import DemoAccount
 from edge.kiosk.auth.web import SESSION_COOKIE
+
+
+def run_service(config: Path, log: IO[str]) -> subprocess.Popen:
+    """`edge run` on `config` in a process of its own, its output to `log`."""
+    return subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)], stdout=log,
+                            stderr=subprocess.STDOUT)
 
 
 def wait_ready(port: int, process: subprocess.Popen, timeout: float = 90) -> None:

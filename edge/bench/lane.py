@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge.bench.demo_service import session_cookie
+from edge.bench.demo_service import run_service, session_cookie
 from edge.kiosk.auth.demo import DEMO_ACCOUNTS
 from edge.synthetic.scratch import demo_config_text, free_loopback_port
 
@@ -54,8 +54,7 @@ def _bench(args: argparse.Namespace) -> int:
         config.write_text(demo_config_text(Path(scratch) / "state", port))
         log_path = Path(scratch) / "service.log"
         with log_path.open("w") as log:
-            service = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
-                                       stdout=log, stderr=subprocess.STDOUT)
+            service = run_service(config, log)
             try:
                 ws = _connect(port, service, log_path)
                 if ws is None:

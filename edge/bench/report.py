@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -23,7 +21,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from edge.bench.demo_service import session_cookie, wait_ready
+from edge.bench.demo_service import run_service, session_cookie, wait_ready
 from edge.kiosk.auth.demo import DEMO_ACCOUNTS
 from edge.kiosk.auth.model import Role
 from edge.lane.crossing import ActionKind, Decision, EvidenceSummary, OfficerAction
@@ -112,8 +110,7 @@ def through_the_service(scratch: Path, state: Path, pages: int = 5) -> dict:
     config = scratch / "edge.toml"
     config.write_text(demo_config_text(state, port))
     with (scratch / "service.log").open("w") as log:
-        service = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
-                                   stdout=log, stderr=subprocess.STDOUT)
+        service = run_service(config, log)
         try:
             wait_ready(port, service)
             supervisor = next(account for account in DEMO_ACCOUNTS if account.role is Role.SUPERVISOR)

@@ -22,7 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from edge.bench.demo_service import wait_ready
+from edge.bench.demo_service import run_service, wait_ready
 from edge.recording.audit import CROSSING_CLOSED, CROSSING_RESTORED
 from edge.recording.audit.backwards import records_backwards
 from edge.recording.outbox.queue import Outbox
@@ -80,8 +80,7 @@ def _bench(args: argparse.Namespace) -> int:
         log = log_path.open("a")
 
         def start() -> subprocess.Popen:
-            process = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
-                                       stdout=log, stderr=subprocess.STDOUT)
+            process = run_service(config, log)
             wait_ready(port, process)
             return process
 

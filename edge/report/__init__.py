@@ -15,8 +15,11 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from edge.config import EdgeConfig
@@ -55,16 +58,17 @@ class CheckpointReports:
         self._worker = _new_worker()
 
     def report(self, start: float, end: float, lane: str | None = None, bucket: str = "hour") -> Report:
+        task = partial(_report, *self._paths, start, end, lane, bucket)
         worker = self._worker
         try:
-            return worker.submit(_report, *self._paths, start, end, lane, bucket).result()
+            return worker.submit(task).result()
         except BrokenProcessPool:
             # The worker died (killed, out of memory): a new one takes the page; the ledger is on disk.
             log.error("the report's worker process died; starting another")
             with self._lock:
                 if self._worker is worker:
                     self._worker = _new_worker()
-            return self._worker.submit(_report, *self._paths, start, end, lane, bucket).result()
+            return self._worker.submit(task).result()
 
     def warm_up(self) -> None:
         """Build the ledger from the audit log now, so that the first page a supervisor opens after an
@@ -81,21 +85,25 @@ def _new_worker() -> ProcessPoolExecutor:
                                initargs=(os.getpid(),))
 
 
-def _report(ledger_file: Path, audit_file: Path, start: float, end: float, lane: str | None, bucket: str) -> Report:
+@contextmanager
+def _caught_up(ledger_file: Path, audit_file: Path) -> Iterator[ReportLedger]:
+    """The ledger, having taken whatever the audit log recorded since it last looked."""
     ledger = ReportLedger(ledger_file)
     try:
         ledger.catch_up(audit_file)
-        return build_report(ledger.db, start, end, lane, bucket)
+        yield ledger
     finally:
         ledger.close()
+
+
+def _report(ledger_file: Path, audit_file: Path, start: float, end: float, lane: str | None, bucket: str) -> Report:
+    with _caught_up(ledger_file, audit_file) as ledger:
+        return build_report(ledger.db, start, end, lane, bucket)
 
 
 def _catch_up(ledger_file: Path, audit_file: Path) -> None:
-    ledger = ReportLedger(ledger_file)
-    try:
-        ledger.catch_up(audit_file)
-    finally:
-        ledger.close()
+    with _caught_up(ledger_file, audit_file):
+        pass
 
 
 def _log_failure(done: Future) -> None:
