@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import time
 from pathlib import Path
 
@@ -34,6 +35,20 @@ def _wait_for_decisions(state_dir: Path, count: int, within_s: float = 90) -> No
         time.sleep(1)
 
 
+def _ledger_built(state_dir: Path, within_s: float = 30) -> bool:
+    """Whether the report's ledger has taken audit records within `within_s`, with no page asked for."""
+    ledger = state_dir / "report" / "report.sqlite"
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if ledger.exists():
+            with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db:
+                tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+                if "meta" in tables and db.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone():
+                    return True
+        time.sleep(0.2)
+    return False
+
+
 def _cell(page: Page, section: str, header: str) -> int:
     """A number from the first table of a report section, by its column's header."""
     table = page.locator(f'section[data-lane="{section}"] table').first
@@ -47,8 +62,8 @@ def test_the_supervisor_sees_the_figures_and_downloads_them(tmp_path, start_serv
     running.wait_until("/healthz")
     state_dir = tmp_path / "state"
     _wait_for_decisions(state_dir, 2)
-    # The service built the report's ledger at start, before anyone asked for the page.
-    assert (state_dir / "report" / "report.sqlite").exists()
+    # The service builds the report's ledger at start (in its report worker), before anyone asks for the page.
+    assert _ledger_built(state_dir)
 
     before = _decided(state_dir)
     log_in(page, running.url, "super", "super", path="/supervisor")
@@ -61,8 +76,8 @@ def test_the_supervisor_sees_the_figures_and_downloads_them(tmp_path, start_serv
     assert _cell(page, "lane-1", "decided") + _cell(page, "lane-2", "decided") == decided
     # Charts drawn on the server, styled by the page's own stylesheet (the CSP allows no inline style).
     assert page.locator('section[data-lane="all"] figure.chart svg').count() == 3
-    font = page.locator("figure.chart svg text").first.evaluate("t => getComputedStyle(t).fontSize")
-    assert font == "11px"
+    # to_have_css waits: the stylesheet may still be on its way when the page's HTML has arrived.
+    expect(page.locator("figure.chart svg text").first).to_have_css("font-size", "11px")
     keep_screenshot(page, tmp_path / "supervisor.png", str(DOCS / "supervisor.png"))
 
     # One lane, per day: the form's choice comes back in the page and its downloads.
