@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _READY_WAIT_S = 8.0  # start -> READY=1 must stay within systemd's 10 s
+# How long an idle kiosk connection stays open. uvicorn's default (5 s) equals the idle limit of
+# common HTTP clients (httpx's keep-alive expiry is 5 s), so a client could send its next request on
+# a connection the server was closing at that instant and get a connection reset. Longer than any
+# client's idle limit, the client always drops the connection first. A browser polls every second.
+_KEEP_ALIVE_S = 30
 
 
 class _KioskServer(uvicorn.Server):
@@ -87,6 +92,7 @@ async def _serve(config: EdgeConfig, loop: asyncio.AbstractEventLoop, world: Dem
             ssl_keyfile=config.kiosk.tls_keyfile,
             log_config=None,  # keep our own structured logging
             lifespan="off",
+            timeout_keep_alive=_KEEP_ALIVE_S,
         ),
     )
     # uvicorn replaces these while it serves and re-raises the signal into them once it has shut

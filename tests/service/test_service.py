@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import signal
 import time
@@ -50,6 +51,25 @@ def test_service_serves_lanes_cameras_health_and_stops_cleanly(service):
 
     assert service.stop(signal.SIGINT) == 0
     assert "stopped cleanly" in service.log()
+
+
+def test_an_idle_kiosk_connection_outlives_a_client_s_keep_alive(service):
+    """A client drops an idle connection after its own limit (httpx: 5 s); were the server's limit the
+    same, a request sent at that instant would meet the server's close and fail with a reset."""
+    service.wait_until("/healthz")
+    connection = http.client.HTTPConnection("127.0.0.1", service.port, timeout=20)
+    try:
+        connection.request("GET", "/healthz")
+        first = connection.getresponse()
+        first.read()
+        assert first.status == 200
+        opened = connection.sock
+        time.sleep(6)  # idle past a 5 s limit
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().status == 200  # a closed connection raises RemoteDisconnected
+        assert connection.sock is opened, "the same connection answered"
+    finally:
+        connection.close()
 
 
 def test_lanes_cameras_and_the_feed_need_a_session(service):

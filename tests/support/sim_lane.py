@@ -75,10 +75,8 @@ reader = {{ link = {{ url = "{self.reader.url}" }}, framing = "stx" }}
 
 
 def kiosk_client(service: RunningService) -> httpx.Client:
-    """A client of the service's kiosk API. A new connection per request: on a loaded machine the
-    server may close an idle keep-alive connection just as the next request goes out on it (a
-    connection reset that says nothing about the service)."""
-    return httpx.Client(base_url=service.url, timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
+    """A client of the service's kiosk API."""
+    return httpx.Client(base_url=service.url, timeout=30)
 
 
 def log_in(client: httpx.Client, username: str = "officer") -> str:
