@@ -7,13 +7,16 @@ import math
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from edge.bench.report import seed_history
 from edge.config import load_config
+from edge.lane.crossing import ActionKind, OfficerAction
 from edge.recording.audit import CAMERA_STATUS, AuditLog
+from edge.recording.recorder import Recorder
 from edge.report.figures import build_report
 from edge.report.ledger import ReportLedger
 from edge.synthetic.scratch import demo_config_text, free_loopback_port
@@ -83,6 +86,44 @@ def test_the_figures_match_counts_taken_from_the_audit_log_itself(tmp_path):
     assert total.decision_to_action_s.p95 == expected["action_p95"]
     assert sum(lane.crossings for lane in report.per_lane) == 400
     assert sum(slot["crossings"] for slot in total.series) == 400
+
+
+def test_the_lanes_add_up_to_the_whole_and_a_one_lane_report_is_that_lane(tmp_path):
+    """The figures are read once, grouped by lane, and added up for every lane together: each lane's
+    must be its own crossings', and asking for one lane must give what the whole report says of it."""
+    audit = AuditLog(tmp_path / "audit")
+    seed_history(audit, 300, START, seed=5)
+    decisions = [r for r in _records(audit.path) if r["kind"] == "decision"]
+    # More than the 50 listed by name: on one lane alone, and on both together.
+    overruled = ([d for d in decisions if d["lane"] == "lane-1"][:60]
+                 + [d for d in decisions if d["lane"] == "lane-2"][:30])
+    recorder = Recorder(audit, None)
+    for n, decision in enumerate(overruled):
+        recorder.officer_action(OfficerAction(decision["crossing_id"], decision["lane"], ActionKind.OVERRIDE, 1,
+                                              "super", "supervisor", START + 40 * 86400 + n, reason=f"seen {n}"))
+    audit.close()
+    ledger = ReportLedger(tmp_path / "report.sqlite")
+    ledger.catch_up(audit.path)
+    report = build_report(ledger.db, START - 1, START + 31 * 86400, bucket="hour")
+    by_lane = {figures.lane: figures for figures in report.per_lane}
+
+    def newest_overruled(lane: str | None) -> list[str]:
+        return [d["crossing_id"] for d in reversed(overruled) if lane in (None, d["lane"])][:50]
+
+    assert report.lanes == ["lane-1", "lane-2"]
+    for lane, figures in [*by_lane.items(), (None, report.total)]:
+        mine = [d for d in decisions if lane in (None, d["lane"])]
+        assert figures.crossings == len(mine)
+        codes = Counter(reason["code"] for d in mine for reason in d["payload"]["reasons"])
+        assert {top["code"]: top["count"] for top in figures.top_reasons} == codes
+        assert figures.agreement["overridden"] == sum(1 for d in overruled if lane in (None, d["lane"]))
+        assert [o["crossing_id"] for o in figures.overrides] == newest_overruled(lane)
+        assert sum(slot["crossings"] for slot in figures.series) == len(mine)
+        assert sum(slot["CLEAR"] + slot["REFER"] + slot["DENY"] for slot in figures.series) == len(mine)
+        assert sum(bin_["count"] for bin_ in figures.face_scores) == len(mine)  # every seeded crossing has a score
+    alone = build_report(ledger.db, START - 1, START + 31 * 86400, lane="lane-1", bucket="hour")
+    assert alone.lanes == ["lane-1"]
+    assert asdict(alone.per_lane[0]) == asdict(by_lane["lane-1"]) == {**asdict(alone.total), "lane": "lane-1"}
 
 
 def test_the_ledger_takes_only_new_records_and_rebuilds_for_another_log(tmp_path):
