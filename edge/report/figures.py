@@ -92,9 +92,9 @@ def _added(one: tuple[int, ...], other: tuple[int, ...]) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class _Tally:
-    """What the period's crossings of one lane add up to. Each kind of figure is read by one query
-    grouped by lane, not once per lane and once more for all of them (a month is 100,000 rows); the
-    whole checkpoint's tally is the lanes' tallies added up."""
+    """What the period's crossings of one lane add up to. The counts are read by queries grouped by
+    lane and the times by one query per lane, not once per lane and once more for all of them (a
+    month is 100,000 rows); the whole checkpoint's tally is the lanes' tallies added up."""
 
     slots: dict[int, tuple[int, ...]] = field(default_factory=dict)  # slot (hour or day) -> the sums of _SUMS
     # A row per crossing: slot, arrival to decision, decision to action, 1:1 score (NaN: not known).
@@ -130,7 +130,7 @@ def build_report(db: sqlite3.Connection, start: float, end: float, lane: str | N
 
 
 def _tallies(db: sqlite3.Connection, period: dict) -> dict[str, _Tally]:
-    """Each lane's tally of the period, read in one pass per kind of figure."""
+    """Each lane's tally of the period."""
     slots: dict[str, dict[int, tuple[int, ...]]] = defaultdict(dict)
     for lane, slot, *sums in db.execute(
             f"SELECT lane, {_SLOT} AS slot, {_SUMS} FROM crossings WHERE {_PERIOD} GROUP BY lane, slot", period):

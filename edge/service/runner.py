@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _READY_WAIT_S = 8.0  # start -> READY=1 must stay within systemd's 10 s
-# How long an idle kiosk connection stays open. uvicorn's default (5 s) equals the idle limit of
-# common HTTP clients (httpx's keep-alive expiry is 5 s), so a client could send its next request on
-# a connection the server was closing at that instant and get a connection reset. Longer than any
-# client's idle limit, the client always drops the connection first. A browser polls every second.
+# How long an idle kiosk connection stays open. uvicorn's default (5 s) equals httpx's keep-alive
+# expiry, so an httpx client (the tests, scripts) could send its next request on a connection the
+# server was closing at that instant and get a connection reset. At 30 s such a client drops the
+# connection first. The kiosk's browser polls every second, and retries a request that a closing
+# connection failed.
 _KEEP_ALIVE_S = 30
 
 
